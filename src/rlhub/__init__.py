@@ -1,0 +1,65 @@
+"""rlhub: reinforcement-learning environments for language models — write, check, share, evaluate, train.
+
+The public API is the names in `__all__`; everything else lives in subpackages by layer
+(`rlhub.core`, `rlhub.verify`, `rlhub.rollout`, `rlhub.hub`, `rlhub.train`). Importing `rlhub` stays
+light: no torch, sympy or web framework is loaded until a feature needs it.
+"""
+
+from rlhub.core import (
+    CheckReport,
+    Completion,
+    ConfigError,
+    EnvNotFound,
+    Environment,
+    Message,
+    ModelClient,
+    ModelError,
+    MultiTurnEnv,
+    RlhubError,
+    Rollout,
+    Rubric,
+    Sampling,
+    Score,
+    ScoreStatus,
+    SingleTurnEnv,
+    State,
+    Task,
+    ToolCall,
+    ToolEnv,
+    ToolSpec,
+    check_env,
+    environment,
+    load,
+    registered,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckReport",
+    "Completion",
+    "ConfigError",
+    "EnvNotFound",
+    "Environment",
+    "Message",
+    "ModelClient",
+    "ModelError",
+    "MultiTurnEnv",
+    "RlhubError",
+    "Rollout",
+    "Rubric",
+    "Sampling",
+    "Score",
+    "ScoreStatus",
+    "SingleTurnEnv",
+    "State",
+    "Task",
+    "ToolCall",
+    "ToolEnv",
+    "ToolSpec",
+    "__version__",
+    "check_env",
+    "environment",
+    "load",
+    "registered",
+]

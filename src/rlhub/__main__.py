@@ -1,0 +1,3 @@
+from rlhub.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The `rlhub` command line: composition only. Each module registers its commands on the app."""
