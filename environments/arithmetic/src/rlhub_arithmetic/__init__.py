@@ -1,0 +1,3 @@
+from rlhub_arithmetic.env import Arithmetic
+
+__all__ = ["Arithmetic"]
