@@ -1,0 +1,261 @@
+"""Request and response bodies of `/api/v1`. All frozen and strict: an unknown field is an error."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from rlhub.core.check import CheckResult
+from rlhub.core.types import Frozen
+from rlhub.hub.schema.constants import ErrorCode
+
+
+class ErrorBody(Frozen):
+    code: ErrorCode
+    message: str
+
+
+class ErrorResponse(Frozen):
+    """Every 4xx/5xx answer of the hub (including `/legacy/`): `{"error": {"code", "message"}}`."""
+
+    error: ErrorBody
+
+
+class Health(Frozen):
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+class TokenScope(StrEnum):
+    publish = "publish"
+    """Upload, yank, set visibility for the token's owners; also push results and star."""
+    read = "read"
+    """Read-only: download and see the token's owners' private environments."""
+
+
+class WhoAmI(Frozen):
+    username: str
+    scope: TokenScope
+    owners: tuple[str, ...]
+    """Owners (the user and/or organisations) the token acts for."""
+
+
+class TokenCreate(Frozen):
+    name: str = Field(min_length=1, max_length=100)
+    scope: TokenScope = TokenScope.publish
+    owners: tuple[str, ...] = ()
+    """Owners the token is limited to; empty means the user and every organisation they belong to."""
+
+
+class TokenInfo(Frozen):
+    id: int
+    name: str
+    scope: TokenScope
+    owners: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None = None
+    prefix: str
+    """The first characters of the token, to tell tokens apart; the secret is never stored."""
+
+
+class TokenCreated(Frozen):
+    info: TokenInfo
+    token: str
+    """The secret, shown once."""
+
+
+class TokenList(Frozen):
+    tokens: tuple[TokenInfo, ...]
+
+
+class OrgCreate(Frozen):
+    name: str
+
+
+class OwnerInfo(Frozen):
+    name: str
+    kind: Literal["user", "org"]
+    members: tuple[str, ...] = ()
+    envs: tuple[EnvSummary, ...] = ()
+
+
+class CheckStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    passed = "passed"
+    failed = "failed"
+    error = "error"
+    """The check could not run (install failed, timeout): see `report`."""
+
+
+class CheckInfo(Frozen):
+    status: CheckStatus
+    results: tuple[CheckResult, ...] = ()
+    report: str = ""
+    """Human-readable output of the check (or why it could not run)."""
+    finished_at: datetime | None = None
+
+
+class FileInfo(Frozen):
+    filename: str
+    filetype: Literal["bdist_wheel", "sdist"]
+    size: int
+    sha256: str
+    url: str
+    """Absolute path on the hub: `/files/<sha256>/<filename>`."""
+    uploaded_at: datetime
+    requires_python: str | None = None
+
+
+class VersionInfo(Frozen):
+    version: str
+    summary: str = ""
+    license: str | None = None
+    requires_dist: tuple[str, ...] = ()
+    requires_python: str | None = None
+    tags: tuple[str, ...] = ()
+    env_ids: tuple[str, ...] = ()
+    """`owner/name` ids from the wheel's `rlhub.environments` entry points."""
+    yanked: bool = False
+    yanked_reason: str = ""
+    created_at: datetime
+    check: CheckInfo
+    files: tuple[FileInfo, ...] = ()
+
+
+class EnvSummary(Frozen):
+    owner: str
+    name: str
+    distribution: str
+    """The PEP 503 normalised project name: `owner-name`."""
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    latest_version: str | None = None
+    """Newest non-yanked version."""
+    downloads: int = 0
+    stars: int = 0
+    private: bool = False
+    updated_at: datetime
+
+
+class EnvInfo(Frozen):
+    summary: EnvSummary
+    readme: str = ""
+    """Long description (markdown, unsanitised) of the latest version."""
+    readme_content_type: str = "text/markdown"
+    versions: tuple[VersionInfo, ...] = ()
+    """Newest first."""
+
+
+class EnvUpdate(Frozen):
+    private: bool | None = None
+
+
+class SortOrder(StrEnum):
+    relevance = "relevance"
+    downloads = "downloads"
+    recent = "recent"
+    stars = "stars"
+
+
+class SearchResponse(Frozen):
+    query: str = ""
+    tag: str | None = None
+    sort: SortOrder = SortOrder.relevance
+    total: int
+    results: tuple[EnvSummary, ...]
+
+
+class YankRequest(Frozen):
+    reason: str = ""
+
+
+class StarState(Frozen):
+    starred: bool
+    stars: int
+
+
+class UploadResponse(Frozen):
+    """The answer to a successful `POST /legacy/` (twine ignores the body; `rlhub push` prints it)."""
+
+    owner: str
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    size: int
+    url: str
+    new_version: bool
+    """True when this upload created the version (its first file)."""
+    check: CheckStatus
+
+
+class ResultUpload(Frozen):
+    """`POST /api/v1/results`: a rollout log (JSONL text written by `rlhub.rollout`)."""
+
+    log: str
+    model: str | None = None
+    """Display name on the leaderboard; defaults to the model named in the log header."""
+
+
+class ResultInfo(Frozen):
+    id: int
+    owner: str
+    name: str
+    version: str
+    model: str
+    score: float
+    """Mean reward as re-scored by the hub (never the client's number)."""
+    stderr: float
+    n: int
+    submitter: str
+    created_at: datetime
+
+
+class LeaderboardEntry(Frozen):
+    rank: int
+    result: ResultInfo
+
+
+class Leaderboard(Frozen):
+    owner: str
+    name: str
+    version: str | None = None
+    """The version filtered on, or None for all versions."""
+    entries: tuple[LeaderboardEntry, ...]
+
+
+OwnerInfo.model_rebuild()
+
+__all__ = [
+    "CheckInfo",
+    "CheckStatus",
+    "EnvInfo",
+    "EnvSummary",
+    "EnvUpdate",
+    "ErrorBody",
+    "ErrorResponse",
+    "FileInfo",
+    "Health",
+    "Leaderboard",
+    "LeaderboardEntry",
+    "OrgCreate",
+    "OwnerInfo",
+    "ResultInfo",
+    "ResultUpload",
+    "SearchResponse",
+    "SortOrder",
+    "StarState",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenInfo",
+    "TokenList",
+    "TokenScope",
+    "UploadResponse",
+    "VersionInfo",
+    "WhoAmI",
+    "YankRequest",
+]
