@@ -1,0 +1,3 @@
+from rlhub_calculator.env import Calculator
+
+__all__ = ["Calculator"]

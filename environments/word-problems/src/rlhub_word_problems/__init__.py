@@ -1,0 +1,3 @@
+from rlhub_word_problems.env import WordProblems
+
+__all__ = ["WordProblems"]
