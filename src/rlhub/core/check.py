@@ -122,9 +122,9 @@ def check_env(env: Environment, *, n: int = 50, target: str | None = None) -> Ch
         record(
             "deterministic across processes",
             same == len(first) == len(theirs),
-            f"{same}/{len(first)} tasks identical ({n} per split, {len(seeds)} seeds)",
+            f"{same}/{len(first)} tasks identical, {n} per split, {len(seeds)} seeds",
         )
-        record("import time", import_s <= IMPORT_BUDGET_S, f"{import_s * 1000:.0f} ms (budget {IMPORT_BUDGET_S:.0f} s)")
+        record("import time", import_s <= IMPORT_BUDGET_S, f"{import_s * 1000:.0f} ms, budget {IMPORT_BUDGET_S:.0f} s")
 
     train = env.tasks(n, "train")
     test = env.tasks(n, "test")
@@ -204,7 +204,7 @@ def _child_main(argv: list[str]) -> None:
     elif ":" in target:
         cls = load_ref(target)
     else:
-        cls = env_class(target)
+        cls = env_class(spec)
     env = cls(**json.loads(config))
     import_s = time.perf_counter() - start
     print(json.dumps({"tasks": _hashes(env, int(n), [int(s) for s in seeds]), "import_s": import_s}))

@@ -1,0 +1,82 @@
+"""Commands for environment authors: `init`, `check`, `list`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Column, Table
+
+from rlhub.cli._options import parse_config
+
+console = Console()
+ConfigOption = Annotated[list[str] | None, typer.Option("--config", "-C", help="Environment config as key=value.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("check")(check)
+    app.command("list")(list_envs)
+
+
+def init(
+    name: Annotated[str, typer.Argument(help="owner/name, or just name (owner 'local').")],
+    directory: Annotated[Path | None, typer.Option("--dir", help="Where to create it (default ./NAME).")] = None,
+) -> None:
+    """Scaffold an environment package (pyproject, module, README, tests) that passes `rlhub check`."""
+    from rlhub.cli.scaffold import scaffold
+    from rlhub.core.ids import EnvId
+
+    env_id = EnvId.parse(name if "/" in name else f"local/{name}")
+    target = directory or Path(env_id.name)
+    scaffold(env_id, target)
+    console.print(f"created [bold]{env_id.base}[/] in {target}/")
+    console.print(f"  next: [cyan]rlhub check {target}[/] · [cyan]rlhub eval {target} --model mock -n 20[/]")
+
+
+def check(
+    target: Annotated[str, typer.Argument(help="An environment id, package directory or .py file.")] = ".",
+    n: Annotated[int, typer.Option("-n", help="Tasks per split to check.")] = 50,
+    config: ConfigOption = None,
+) -> None:
+    """Conformance checks: determinism, gold answers, wrong answers, reward range, splits, import time."""
+    from rlhub.core.check import check_env
+    from rlhub.core.registry import env_class, load_path
+
+    values = parse_config(config)
+    if Path(target).exists():
+        classes = load_path(target)
+        source = str(Path(target).resolve())
+    else:
+        classes = [env_class(target)]
+        source = target
+    failed = 0
+    for cls in classes:
+        env = cls(**values)
+        report = check_env(env, n=n, target=source)
+        console.print(f"[bold]{report.env}[/]")
+        for result in report.results:
+            mark = "[green]✔[/]" if result.ok else "[red]✘[/]"
+            detail = f" [dim]({result.detail})[/]" if result.detail else ""
+            console.print(f"  {mark} {result.name}{detail}", highlight=False)
+        failed += not report.ok
+    if failed:
+        console.print(f"[red]{failed} environment(s) failed their checks[/]")
+        raise typer.Exit(1)
+
+
+def list_envs() -> None:
+    """Environments installed or registered here, with their config knobs."""
+    from rlhub.core.registry import registered
+
+    table = Table("version", "kind", "knobs", "description")
+    table.columns.insert(0, Column("id", no_wrap=True))
+    for cls in registered():
+        kind = next(b.__name__ for b in cls.__mro__ if b.__name__ in ("SingleTurnEnv", "ToolEnv", "MultiTurnEnv"))
+        knobs = ", ".join(f"{k}={d!r}" for k, (_, d) in cls.config_fields().items())
+        doc = re.split(r"\n\s*\n", (cls.__doc__ or "").strip())[0].replace("\n", " ")
+        table.add_row(cls.id, cls.version, kind, knobs, doc)
+    console.print(table)
