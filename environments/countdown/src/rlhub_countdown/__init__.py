@@ -1,0 +1,3 @@
+from rlhub_countdown.env import Countdown, evaluate
+
+__all__ = ["Countdown", "evaluate"]
