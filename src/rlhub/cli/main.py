@@ -15,6 +15,7 @@ from rlhub.core.errors import RlhubError
 
 COMMAND_MODULES = [
     "rlhub.cli.envs",
+    "rlhub.cli.hub",
 ]
 
 app = typer.Typer(
