@@ -1,7 +1,7 @@
 import pytest
+from rlhub_arithmetic import Arithmetic
 
 import rlhub
-from rlhub_arithmetic import Arithmetic
 
 
 def test_check_env_passes() -> None:

@@ -2,11 +2,11 @@ import asyncio
 import json
 
 import pytest
+from rlhub_calculator import Calculator
+from rlhub_calculator.env import evaluate
 
 import rlhub
 from rlhub.core.check import _ScriptClient
-from rlhub_calculator import Calculator
-from rlhub_calculator.env import evaluate
 
 
 def test_check_env_passes() -> None:

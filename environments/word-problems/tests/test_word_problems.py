@@ -1,10 +1,10 @@
 from fractions import Fraction
 
 import pytest
-
-import rlhub
 from rlhub_word_problems import WordProblems
 from rlhub_word_problems.env import TEMPLATES
+
+import rlhub
 
 
 def test_check_env_passes() -> None:

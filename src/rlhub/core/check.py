@@ -10,6 +10,7 @@ tasks neither opens network connections nor touches the global `random` state.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import os
@@ -76,7 +77,7 @@ def _sealed() -> Iterator[list[str]]:
         raise OSError("network access is not allowed while generating tasks")
 
     state = random.getstate()
-    socket.socket.connect = refuse  # type: ignore[method-assign]
+    socket.socket.connect = refuse  # type: ignore[method-assign,assignment]
     try:
         yield seen
     finally:
@@ -136,26 +137,26 @@ def check_env(env: Environment, *, n: int = 50, target: str | None = None) -> Ch
     low, high = env.reward_range
     gold_scores: list[float] = []
     wrong_scores: list[float] = []
-    problems: list[str] = []
+    gold_problems: list[str] = []
+    wrong_problems: list[str] = []
     for task in test[: min(n, 20)]:
-        gold = _score_or_note(env, task, lambda m, t=task: env.oracle(t, m), problems)
+        gold = _score_or_note(env, task, functools.partial(env.oracle, task), gold_problems)
         if gold is not None:
             gold_scores.append(gold.value)
             if not math.isclose(gold.value, high, abs_tol=1e-9):
-                problems.append(f"{task.id}: reference scored {gold.value:.3f}, not {high:.3f} ({gold.detail or gold.status.value})")
+                why = gold.detail or gold.status.value
+                gold_problems.append(f"{task.id}: reference scored {gold.value:.3f}, not {high:.3f} ({why})")
         for text in env.wrong_responses(task):
-            wrong = _score_or_note(env, task, lambda m, s=text: Message.assistant(s), problems)
+            wrong = _score_or_note(env, task, _fixed_reply(text), wrong_problems)
             if wrong is not None:
                 wrong_scores.append(wrong.value)
                 if wrong.value >= high - 1e-9:
-                    problems.append(f"{task.id}: wrong answer {text!r} scored the maximum {wrong.value:.3f}")
-    gold_problems = [p for p in problems if "reference scored" in p or "raised" in p]
+                    wrong_problems.append(f"{task.id}: wrong answer {text!r} scored the maximum {wrong.value:.3f}")
     record(
         "reference answers score the maximum",
         not gold_problems and bool(gold_scores),
         "; ".join(gold_problems[:3]) or f"{min(gold_scores, default=0):.3f} on {len(gold_scores)} tasks",
     )
-    wrong_problems = [p for p in problems if "wrong answer" in p]
     record(
         "wrong answers score less",
         not wrong_problems and bool(wrong_scores),
@@ -170,6 +171,10 @@ def check_env(env: Environment, *, n: int = 50, target: str | None = None) -> Ch
     return CheckReport(env=env.spec, results=tuple(results))
 
 
+def _fixed_reply(text: str) -> Callable[[Sequence[Message]], Message]:
+    return lambda messages: Message.assistant(text)
+
+
 def _score_or_note(
     env: Environment, task: Task, policy: Callable[[Sequence[Message]], Message], problems: list[str]
 ) -> Score | None:
@@ -180,7 +185,9 @@ def _score_or_note(
         return None
 
 
-def _child_hashes(target: str, spec: str, config: dict[str, Any], n: int, seeds: Sequence[int]) -> tuple[list[str], float] | str:
+def _child_hashes(
+    target: str, spec: str, config: dict[str, Any], n: int, seeds: Sequence[int]
+) -> tuple[list[str], float] | str:
     command = [sys.executable, "-m", "rlhub.core.check", target, spec, json.dumps(config), str(n), *map(str, seeds)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "PYTHONHASHSEED": "random"}
     try:

@@ -16,6 +16,7 @@ generation re-draws until it does.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import random
 import typing
@@ -102,7 +103,7 @@ class Environment:
             if klass in (object, Environment, SingleTurnEnv, MultiTurnEnv, ToolEnv):
                 continue
             hints = typing.get_type_hints(klass)
-            for name in klass.__dict__.get("__annotations__", {}):
+            for name in inspect.get_annotations(klass):
                 hint = hints[name]
                 if name.startswith("_") or typing.get_origin(hint) is ClassVar:
                     continue
@@ -209,7 +210,9 @@ class SingleTurnEnv(Environment):
     """One model call per episode."""
 
     async def rollout(self, task: Task, model: ModelClient, sampling: Sampling = Sampling()) -> Episode:
-        completion = _one(await model.complete(self.prompt_messages(task), sampling=sampling.model_copy(update={"n": 1})))
+        completion = _one(
+            await model.complete(self.prompt_messages(task), sampling=sampling.model_copy(update={"n": 1}))
+        )
         return Episode([completion.message], {}, 1, completion.usage, [completion])
 
 

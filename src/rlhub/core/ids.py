@@ -24,7 +24,7 @@ class EnvId:
 
     @classmethod
     def parse(cls, text: str) -> EnvId:
-        base, _, version = text.strip().partition("@")
+        base, at, version = text.strip().partition("@")
         owner, slash, name = base.partition("/")
         if not slash:
             raise InvalidId(f"{text!r} is not an environment id: expected owner/name[@version]")
@@ -32,7 +32,7 @@ class EnvId:
             raise InvalidId(f"owner {owner!r} must be 1-39 lowercase letters or digits, no separators")
         if not NAME_RE.match(name) or name.endswith("-"):
             raise InvalidId(f"name {name!r} must match [a-z0-9][a-z0-9-]* and not end with '-'")
-        if version and not VERSION_RE.match(version):
+        if at and not VERSION_RE.match(version):
             raise InvalidId(f"version {version!r} is not a version number")
         return cls(owner, name, version or None)
 

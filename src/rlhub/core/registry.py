@@ -61,7 +61,7 @@ def registered(include_installed: bool = True) -> list[type[Environment]]:
     """Every known environment class, newest version first within an id."""
     if include_installed:
         _load_entry_points()
-    out = []
+    out: list[type[Environment]] = []
     for env_id in sorted(_registry):
         versions = _registry[env_id]
         out.extend(versions[v] for v in sorted(versions, key=version_key, reverse=True))

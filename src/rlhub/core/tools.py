@@ -90,10 +90,7 @@ def parse_tool_calls(message: Message) -> tuple[list[ToolCall], list[ToolCallErr
             errors.append(ToolCallError(call_id, 'tool call must be a JSON object with a string "name"'))
             continue
         arguments = data.get("arguments", data.get("parameters", {}))
-        if isinstance(arguments, str):
-            arguments_text = arguments
-        else:
-            arguments_text = json.dumps(arguments)
+        arguments_text = arguments if isinstance(arguments, str) else json.dumps(arguments)
         calls.append(ToolCall(id=call_id, name=data["name"], arguments=arguments_text))
     return calls, errors
 

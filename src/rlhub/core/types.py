@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -163,7 +163,7 @@ class Task(Frozen):
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-class ScoreStatus(str, Enum):
+class ScoreStatus(StrEnum):
     """Why a score is what it is: a wrong answer and an unreadable one are different failures."""
 
     correct = "correct"

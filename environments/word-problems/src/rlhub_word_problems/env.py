@@ -46,12 +46,15 @@ def _speed(rng: random.Random) -> Problem:
 
 def _sharing(rng: random.Random) -> Problem:
     a, b = rng.sample(NAMES, 2)
-    item, items = rng.choice(ITEMS)
+    _, items = rng.choice(ITEMS)
     per_box, boxes, people = rng.randint(3, 12), rng.randint(2, 9), rng.choice([2, 3, 4, 6])
     total = per_box * boxes
     total -= total % people
     boxes_text = f"{total} {items}" if total != per_box * boxes else f"{boxes} boxes of {per_box} {items}"
-    text = f"{a} and {b} collect {boxes_text} and share them equally among {people} friends. How many {items} does each friend get?"
+    text = (
+        f"{a} and {b} collect {boxes_text} and share them equally among {people} friends. "
+        f"How many {items} does each friend get?"
+    )
     return text, Fraction(total, people)
 
 
@@ -67,7 +70,7 @@ def _ages(rng: random.Random) -> Problem:
 
 def _discount(rng: random.Random) -> Problem:
     name = rng.choice(NAMES)
-    item, items = rng.choice(ITEMS)
+    _, items = rng.choice(ITEMS)
     price, count, percent = rng.randint(4, 60) * 5, rng.randint(2, 6), rng.choice([10, 20, 25, 50])
     text = (
         f"A shop sells {items} for ${price} each. {name} buys {count} {items} with a {percent}% discount on the "

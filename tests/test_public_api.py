@@ -1,0 +1,36 @@
+"""The public surface: `__all__` is exactly what we promise, and `import rlhub` stays light."""
+
+import subprocess
+import sys
+
+import rlhub
+
+PUBLIC = {
+    "CheckReport", "Completion", "ConfigError", "EnvNotFound", "Environment", "Message", "ModelClient",
+    "ModelError", "MultiTurnEnv", "RlhubError", "Rollout", "Rubric", "Sampling", "Score", "ScoreStatus",
+    "SingleTurnEnv", "State", "Task", "ToolCall", "ToolEnv", "ToolSpec", "__version__", "check_env",
+    "environment", "load", "registered",
+}  # fmt: skip
+
+
+def test_all_is_the_public_api() -> None:
+    assert set(rlhub.__all__) == PUBLIC
+    for name in rlhub.__all__:
+        assert getattr(rlhub, name) is not None
+
+
+def test_import_is_light_and_fast() -> None:
+    code = (
+        "import sys, time; t = time.perf_counter(); import rlhub; dt = time.perf_counter() - t; "
+        "heavy = [m for m in ('torch', 'sympy', 'fastapi', 'sqlalchemy', 'transformers', 'aiohttp') "
+        "if m in sys.modules]; "
+        "print(dt, heavy)"
+    )
+    times = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(
+            " ", 1
+        )
+        times.append(float(out[0]))
+        assert out[1].strip() == "[]", f"heavy modules imported: {out[1]}"
+    assert min(times) < 0.5, times
