@@ -1,0 +1,173 @@
+"""An OpenAI-compatible chat-completions client on aiohttp, built to hold thousands of requests in flight.
+
+One `aiohttp.ClientSession` per client with a connection pool sized to the run's concurrency (HTTP/1.1
+needs one connection per request in flight), no total timeout on waiting for a pooled connection (the
+runner's per-rollout timeout bounds a rollout) and a read timeout per request. Errors are sorted for
+the runner: 408/429/5xx, timeouts and connection failures raise `RetryableModelError`; other 4xx raise
+`ModelError` with the server's own message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+
+from rlhub.core.errors import ModelError, RetryableModelError
+from rlhub.core.types import Completion, Message, Sampling, ToolCall, ToolSpec, Usage
+from rlhub.rollout._json import dumps, loads
+
+_RETRY_STATUS = frozenset({408, 409, 425, 429})
+
+
+class OpenAIClient:
+    """`ModelClient` for any server speaking OpenAI's `/chat/completions` (vLLM, SGLang, OpenAI...).
+
+    `base_url` ends before `/chat/completions` (e.g. `http://127.0.0.1:8000/v1`). `max_connections`
+    should be at least the number of requests you keep in flight; 0 means unlimited.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        max_connections: int = 1024,
+        request_timeout_s: float = 600.0,
+        connect_timeout_s: float = 30.0,
+        extra_body: dict[str, Any] | None = None,
+    ):
+        self.name = model
+        self.base_url = base_url.rstrip("/")
+        self.url = f"{self.base_url}/chat/completions"
+        self.extra_body = dict(extra_body or {})
+        self._headers = {"Content-Type": "application/json"}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self._max_connections = max_connections
+        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout_s, sock_read=request_timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections, limit_per_host=0, ttl_dns_cache=300, keepalive_timeout=60
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, headers=self._headers, skip_auto_headers=("User-Agent",)
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> OpenAIClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def ping(self) -> None:
+        """Fail fast with a readable error when nothing answers at `base_url` (any HTTP answer will do)."""
+        try:
+            async with self._open().get(f"{self.base_url}/models") as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ModelError(f"cannot reach the model server at {self.base_url}: {_describe(exc)}") from None
+
+    def payload(self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.name,
+            "messages": [m.to_openai() for m in messages],
+            "temperature": sampling.temperature,
+        }
+        if sampling.n != 1:
+            body["n"] = sampling.n
+        if sampling.top_p is not None:
+            body["top_p"] = sampling.top_p
+        if sampling.max_tokens is not None:
+            body["max_tokens"] = sampling.max_tokens
+        if sampling.seed is not None:
+            body["seed"] = sampling.seed
+        if sampling.stop:
+            body["stop"] = list(sampling.stop)
+        if sampling.logprobs:
+            body["logprobs"] = True
+        if tools:
+            body["tools"] = [t.to_openai() for t in tools]
+        body.update(self.extra_body)
+        return body
+
+    async def complete(
+        self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] = (), sampling: Sampling = Sampling()
+    ) -> list[Completion]:
+        data = dumps(self.payload(messages, tools, sampling))
+        try:
+            async with self._open().post(self.url, data=data) as response:
+                raw = await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RetryableModelError(f"{self.url}: {_describe(exc)}") from None
+        if status >= 400:
+            message = f"{self.url} answered HTTP {status}: {_server_message(raw)}"
+            if status >= 500 or status in _RETRY_STATUS:
+                raise RetryableModelError(message)
+            raise ModelError(message)
+        try:
+            return parse_completions(loads(raw))
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise ModelError(f"{self.url} sent a response that is not a chat completion: {exc}") from None
+
+
+def parse_completions(body: dict[str, Any]) -> list[Completion]:
+    """The choices of a chat-completion response as `Completion`s (usage is split evenly across choices)."""
+    choices = body["choices"]
+    usage = body.get("usage") or {}
+    share = max(len(choices), 1)
+    prompt_tokens = usage.get("prompt_tokens") or 0
+    completion_tokens = (usage.get("completion_tokens") or 0) // share
+    out = []
+    for choice in choices:
+        message = choice["message"]
+        calls = tuple(
+            ToolCall(id=c.get("id") or f"call_{i}", name=c["function"]["name"], arguments=c["function"]["arguments"])
+            for i, c in enumerate(message.get("tool_calls") or ())
+        )
+        logprobs = choice.get("logprobs")
+        out.append(
+            Completion(
+                message=Message(role="assistant", content=message.get("content") or "", tool_calls=calls),
+                finish_reason=choice.get("finish_reason"),
+                usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
+                logprobs=tuple(t["logprob"] for t in logprobs["content"])
+                if logprobs and logprobs.get("content")
+                else None,
+            )
+        )
+    return out
+
+
+def _server_message(raw: bytes) -> str:
+    try:
+        body = loads(raw)
+        error = body.get("error", body) if isinstance(body, dict) else body
+        message = error.get("message") if isinstance(error, dict) else error
+        return str(message or body)[:500]
+    except ValueError:
+        return raw[:500].decode(errors="replace") or "(empty body)"
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return "request timed out"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"connection failed ({exc.os_error.strerror or exc.os_error})"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+__all__ = ["OpenAIClient", "parse_completions"]

@@ -1,0 +1,254 @@
+"""The async runner: n tasks x r samples through an environment and a model, logged as they finish.
+
+`concurrency` worker coroutines pull (task, sample) jobs from one queue, so at most that many episodes
+are in flight. Model requests that fail with a `RetryableModelError` are retried with exponential
+backoff and jitter; an episode that still fails, or runs past `timeout_s`, is recorded with status
+`error` / `timeout` (reward 0), never dropped. Finished episodes go to a process pool for scoring and
+the worker moves straight on, so slow verifiers never hold a generation slot. Every rollout is
+appended to the log when scored; running again on the same log resumes: pairs already `ok` are
+skipped, failed ones retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import resource
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rlhub.core.env import Environment, Episode
+from rlhub.core.errors import LogError, ModelError, RetryableModelError
+from rlhub.core.model import ModelClient
+from rlhub.core.types import Completion, Message, Rollout, RolloutStatus, Sampling, Score, Task, ToolSpec
+from rlhub.rollout.log import LogFooter, LogHeader, LogWriter, RunLog, env_hash, read_log
+from rlhub.rollout.metrics import compute_metrics
+from rlhub.rollout.progress import RunProgress
+from rlhub.rollout.scoring import ScorePool
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How to run an evaluation. `r` is the number of samples (rollouts) per task."""
+
+    n: int = 10
+    r: int = 1
+    concurrency: int = 64
+    split: str = "test"
+    seed: int = 0
+    sampling: Sampling = field(default_factory=Sampling)
+    retries: int = 5
+    backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    timeout_s: float | None = 600.0
+    score_workers: int = 2
+    progress: bool | None = None
+    """Show the progress bar: None means when stderr is a terminal."""
+
+    def __post_init__(self) -> None:
+        if self.n < 1 or self.r < 1 or self.concurrency < 1 or self.score_workers < 1:
+            raise ValueError("n, r, concurrency and score_workers must be at least 1")
+
+
+class _Retrying:
+    """Wraps a client for one episode: retries retryable failures, counts the extra attempts."""
+
+    def __init__(self, client: ModelClient, config: RunConfig):
+        self.name = client.name
+        self._client = client
+        self._config = config
+        self.retries = 0
+
+    async def complete(
+        self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] = (), sampling: Sampling = Sampling()
+    ) -> list[Completion]:
+        config = self._config
+        for attempt in range(config.retries + 1):
+            try:
+                return await self._client.complete(messages, tools=tools, sampling=sampling)
+            except RetryableModelError:
+                if attempt == config.retries:
+                    raise
+                self.retries += 1
+                delay = min(config.max_backoff_s, config.backoff_s * 2**attempt)
+                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+        raise AssertionError("unreachable")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def make_header(
+    env: Environment, model: str, config: RunConfig, *, env_source: str | None = None, base_url: str | None = None
+) -> LogHeader:
+    import rlhub
+
+    run = {k: v for k, v in asdict(config).items() if k in {"concurrency", "retries", "timeout_s", "score_workers"}}
+    return LogHeader(
+        rlhub_version=rlhub.__version__,
+        env=env.spec,
+        env_config=env.config,
+        env_hash=env_hash(env),
+        env_source=env_source,
+        model=model,
+        base_url=base_url,
+        sampling=config.sampling,
+        split=config.split,
+        seed=config.seed,
+        n=config.n,
+        r=config.r,
+        started_at=_now(),
+        run=run,
+    )
+
+
+def _open_log(out: Path, header: LogHeader) -> tuple[LogWriter, dict[tuple[str, int], Rollout], LogHeader]:
+    """A writer for `out`, with the rollouts already in it when resuming (after checking it is the same run)."""
+    previous: dict[tuple[str, int], Rollout] = {}
+    if out.exists() and out.stat().st_size:
+        existing = read_log(out)
+        theirs, ours = existing.header.identity(), header.identity()
+        if theirs != ours:
+            diff = ", ".join(f"{k}: log has {theirs[k]!r}, this run {ours[k]!r}" for k in ours if theirs[k] != ours[k])
+            raise LogError(f"cannot resume {out}: it is a different run ({diff}); choose another output path")
+        previous = {r.key: r for r in existing.rollouts}
+        header = existing.header
+        writer = LogWriter(out)
+    else:
+        writer = LogWriter(out)
+        writer.header(header)
+    return writer, previous, header
+
+
+def _raise_fd_limit(wanted: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard) if hard > 0 else wanted, hard))
+
+
+async def run(
+    env: Environment,
+    client: ModelClient,
+    config: RunConfig,
+    out: str | Path,
+    *,
+    env_source: str | None = None,
+    base_url: str | None = None,
+) -> RunLog:
+    """Run (or resume) an evaluation into the log at `out`; returns the whole log, footer included."""
+    out = Path(out)
+    started = time.perf_counter()
+    tasks = env.tasks(config.n, config.split, config.seed)
+    header = make_header(env, client.name, config, env_source=env_source, base_url=base_url)
+    writer, previous, header = _open_log(out, header)
+    jobs = [(t, s) for t in tasks for s in range(config.r) if getattr(previous.get((t.id, s)), "status", "") != "ok"]
+    done = {k: r for k, r in previous.items() if r.status == "ok"}
+    results: dict[tuple[str, int], Rollout] = dict(previous)
+    _raise_fd_limit(2 * config.concurrency + 256)
+    scorer = ScorePool(env, config.score_workers)
+    total = len(done) + len(jobs)
+    progress = RunProgress(total, len(done), sum(r.reward for r in done.values()), enabled=config.progress)
+    scoring = 0
+    all_scored = asyncio.Event()
+    all_scored.set()
+    generating = True
+
+    def record(rollout: Rollout) -> None:
+        writer.rollout(rollout)
+        results[rollout.key] = rollout
+        progress.advance(rollout.reward)
+
+    def scored(
+        task: Task, sample: int, episode: Episode, took: float, tries: int, future: asyncio.Future[Score]
+    ) -> None:
+        nonlocal scoring
+        record(
+            Rollout(
+                task=task,
+                sample=sample,
+                messages=tuple(episode.messages),
+                info=episode.info,
+                score=future.result(),
+                turns=episode.turns,
+                usage=episode.usage,
+                duration_s=took,
+                attempts=tries,
+            )
+        )
+        scoring -= 1
+        if not scoring and not generating:
+            all_scored.set()
+
+    queue = iter(jobs)
+
+    async def worker() -> None:
+        nonlocal scoring
+        for task, sample in queue:
+            began = time.perf_counter()
+            model = _Retrying(client, config)
+            status: RolloutStatus
+            try:
+                async with asyncio.timeout(config.timeout_s):
+                    episode = await env.rollout(task, model, config.sampling)
+            except TimeoutError:
+                status, error = "timeout", f"rollout took longer than {config.timeout_s}s"
+            except ModelError as exc:
+                status, error = "error", str(exc)
+            except Exception as exc:  # an environment bug fails its rollout, not the run
+                status, error = "error", f"{type(exc).__name__}: {exc}"
+            else:
+                took = time.perf_counter() - began
+                scoring += 1
+                all_scored.clear()
+                future = scorer.score(task, episode.messages, episode.info)
+                future.add_done_callback(partial(scored, task, sample, episode, took, model.retries + 1))
+                continue
+            took = time.perf_counter() - began
+            record(
+                Rollout(
+                    task=task, sample=sample, status=status, error=error, duration_s=took, attempts=model.retries + 1
+                )
+            )
+
+    try:
+        with progress:
+            await asyncio.gather(*(worker() for _ in range(min(config.concurrency, len(jobs)))))
+            generating = False
+            if scoring:
+                await all_scored.wait()
+        elapsed = time.perf_counter() - started
+        rollouts = list(results.values())
+        footer = LogFooter(
+            finished_at=_now(),
+            duration_s=elapsed,
+            rollouts_per_s=len(jobs) / elapsed if elapsed > 0 else 0.0,
+            metrics=compute_metrics(rollouts),
+        )
+        writer.footer(footer)
+    finally:
+        scorer.close()
+        writer.close()
+    return RunLog(path=out, header=header, rollouts=rollouts, footer=footer)
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a fresh event loop (uvloop when installed: less CPU per request)."""
+    try:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    except ImportError:
+        factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(coro)
+
+
+__all__ = ["RunConfig", "make_header", "run", "run_sync"]

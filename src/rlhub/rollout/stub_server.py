@@ -1,0 +1,180 @@
+"""A small OpenAI-compatible chat-completions server for tests and demos, on loopback.
+
+Its "model" solves the arithmetic in the last user message (digits, + - * / and parentheses), wrong
+on purpose on a set share of prompts (`wrong_pct`, chosen by prompt hash). When tools are offered it
+first calls the first tool with the numbers of the prompt as arguments, then answers with what the
+tool returned. It can fail its first requests (`fail_first`, HTTP `fail_status`) to exercise retries.
+
+    python -m rlhub.rollout.stub_server --port 8000 --wrong-pct 30
+    rlhub eval demo/add --model stub --base-url http://127.0.0.1:8000/v1
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import hashlib
+import json
+import operator
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+_EXPRESSION = re.compile(r"[-\d(][\d\s+\-*/().]*\d\)*")
+_OPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+
+
+def _evaluate(node: ast.AST) -> float:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        return _OPS[type(node.op)](_evaluate(node.left), _evaluate(node.right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_evaluate(node.operand)
+    raise ValueError("not arithmetic")
+
+
+def solve(text: str) -> str | None:
+    """The value of the last arithmetic expression (with at least one operator) in `text`."""
+    for candidate in reversed(_EXPRESSION.findall(text)):
+        if not re.search(r"\d\s*[-+*/]\s*[-(\d]", candidate):
+            continue
+        try:
+            value = _evaluate(ast.parse(candidate.strip(), mode="eval").body)
+        except (SyntaxError, ValueError, ZeroDivisionError):
+            continue
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(round(value, 6) if isinstance(value, float) else value)
+    return None
+
+
+__all__ = ["StubPolicy", "make_app", "serve_stub", "solve"]
+
+
+@dataclass
+class StubPolicy:
+    wrong_pct: int = 0
+    delay_s: float = 0.0
+    fail_first: int = 0
+    fail_status: int = 503
+    requests: int = 0
+
+    def reply(self, body: dict[str, Any]) -> dict[str, Any]:
+        messages = body["messages"]
+        user = next((m.get("content") or "" for m in reversed(messages) if m["role"] == "user"), "")
+        tool_results = [m for m in messages if m["role"] == "tool"]
+        tools = body.get("tools") or []
+        message: dict[str, Any]
+        if tools and not tool_results:
+            function = tools[0]["function"]
+            names = list(function.get("parameters", {}).get("properties", {}))
+            numbers = [int(x) for x in re.findall(r"\d+", user)]
+            arguments = dict(zip(names, numbers, strict=False))
+            call = {
+                "id": "call_0",
+                "type": "function",
+                "function": {"name": function["name"], "arguments": json.dumps(arguments)},
+            }
+            message = {"role": "assistant", "content": "", "tool_calls": [call]}
+        else:
+            answer = tool_results[-1].get("content", "") if tool_results else solve(user) or "I don't know."
+            if int(hashlib.sha256(user.encode()).hexdigest(), 16) % 100 < self.wrong_pct:
+                answer = f"{answer}1"
+            message = {"role": "assistant", "content": answer}
+        completion_tokens = len((message["content"] or "x").split())
+        choice: dict[str, Any] = {
+            "index": 0,
+            "message": message,
+            "finish_reason": "tool_calls" if tools and not tool_results else "stop",
+        }
+        if body.get("logprobs"):
+            choice["logprobs"] = {
+                "content": [{"token": t, "logprob": -0.1} for t in (message["content"] or "x").split()]
+            }
+        choices = [{**choice, "index": i} for i in range(body.get("n") or 1)]
+        prompt_tokens = sum(len(str(m.get("content") or "").split()) for m in messages)
+        return {
+            "id": f"chatcmpl-{self.requests}",
+            "object": "chat.completion",
+            "model": body.get("model", "stub"),
+            "choices": choices,
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens * len(choices)},
+        }
+
+
+def make_app(policy: StubPolicy | None = None) -> web.Application:
+    policy = policy or StubPolicy()
+
+    async def chat(request: web.Request) -> web.Response:
+        policy.requests += 1
+        if policy.requests <= policy.fail_first:
+            return web.json_response({"error": {"message": "stub: failing on purpose"}}, status=policy.fail_status)
+        try:
+            body = await request.json()
+            messages = body["messages"]
+            assert isinstance(messages, list)
+        except (ValueError, KeyError, AssertionError):
+            return web.json_response({"error": {"message": "body must be JSON with a 'messages' list"}}, status=400)
+        if policy.delay_s:
+            await asyncio.sleep(policy.delay_s)
+        return web.json_response(policy.reply(body))
+
+    async def models(request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": "stub", "object": "model"}]})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    app.router.add_post("/chat/completions", chat)
+    app.router.add_get("/v1/models", models)
+    app.router.add_get("/models", models)
+    return app
+
+
+@asynccontextmanager
+async def serve_stub(policy: StubPolicy | None = None, port: int = 0) -> AsyncIterator[str]:
+    """Serve the stub on 127.0.0.1 (a free port by default) in this event loop; yields the base URL."""
+    runner = web.AppRunner(make_app(policy), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port, backlog=4096)
+    await site.start()
+    bound = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{bound}/v1"
+    finally:
+        await runner.cleanup()
+
+
+async def _serve_forever(policy: StubPolicy, port: int) -> None:
+    async with serve_stub(policy, port) as url:
+        print(f"listening on {url}", flush=True)
+        await asyncio.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m rlhub.rollout.stub_server", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port (printed on start)")
+    parser.add_argument("--wrong-pct", type=int, default=0, help="share of prompts answered wrongly, in percent")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--fail-first", type=int, default=0, help="answer the first N requests with --fail-status")
+    parser.add_argument("--fail-status", type=int, default=503)
+    args = parser.parse_args(argv)
+    policy = StubPolicy(
+        wrong_pct=args.wrong_pct, delay_s=args.delay, fail_first=args.fail_first, fail_status=args.fail_status
+    )
+    with suppress(KeyboardInterrupt):
+        asyncio.run(_serve_forever(policy, args.port))
+
+
+if __name__ == "__main__":
+    main()
