@@ -1,0 +1,3 @@
+from rlhub_knights_knaves.env import KnightsKnaves, solutions
+
+__all__ = ["KnightsKnaves", "solutions"]
