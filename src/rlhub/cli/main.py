@@ -16,6 +16,7 @@ from rlhub.core.errors import RlhubError
 COMMAND_MODULES = [
     "rlhub.cli.envs",
     "rlhub.cli.hub",
+    "rlhub.cli.eval",
 ]
 
 app = typer.Typer(

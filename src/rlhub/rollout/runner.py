@@ -110,22 +110,16 @@ def make_header(
     )
 
 
-def _open_log(out: Path, header: LogHeader) -> tuple[LogWriter, dict[tuple[str, int], Rollout], LogHeader]:
-    """A writer for `out`, with the rollouts already in it when resuming (after checking it is the same run)."""
-    previous: dict[tuple[str, int], Rollout] = {}
-    if out.exists() and out.stat().st_size:
-        existing = read_log(out)
-        theirs, ours = existing.header.identity(), header.identity()
-        if theirs != ours:
-            diff = ", ".join(f"{k}: log has {theirs[k]!r}, this run {ours[k]!r}" for k in ours if theirs[k] != ours[k])
-            raise LogError(f"cannot resume {out}: it is a different run ({diff}); choose another output path")
-        previous = {r.key: r for r in existing.rollouts}
-        header = existing.header
-        writer = LogWriter(out)
-    else:
-        writer = LogWriter(out)
-        writer.header(header)
-    return writer, previous, header
+def _previous(out: Path, header: LogHeader) -> RunLog | None:
+    """The log already at `out` when resuming, after checking that it is the same run."""
+    if not out.exists() or not out.stat().st_size:
+        return None
+    existing = read_log(out)
+    theirs, ours = existing.header.identity(), header.identity()
+    if theirs != ours:
+        diff = ", ".join(f"{k}: log has {theirs[k]!r}, this run {ours[k]!r}" for k in ours if theirs[k] != ours[k])
+        raise LogError(f"cannot resume {out}: it is a different run ({diff}); choose another output path")
+    return existing
 
 
 def _raise_fd_limit(wanted: int) -> None:
@@ -148,8 +142,16 @@ async def run(
     started = time.perf_counter()
     tasks = env.tasks(config.n, config.split, config.seed)
     header = make_header(env, client.name, config, env_source=env_source, base_url=base_url)
-    writer, previous, header = _open_log(out, header)
+    existing = _previous(out, header)
+    previous = {r.key: r for r in existing.rollouts} if existing else {}
     jobs = [(t, s) for t in tasks for s in range(config.r) if getattr(previous.get((t.id, s)), "status", "") != "ok"]
+    if existing and existing.footer and not jobs:
+        return existing
+    writer = LogWriter(out)
+    if existing:
+        header = existing.header
+    else:
+        writer.header(header)
     done = {k: r for k, r in previous.items() if r.status == "ok"}
     results: dict[tuple[str, int], Rollout] = dict(previous)
     _raise_fd_limit(2 * config.concurrency + 256)
