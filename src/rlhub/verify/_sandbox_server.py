@@ -1,0 +1,254 @@
+"""Fork server that runs inside one bubblewrap sandbox (stdlib only; started as `python -I -c <this file>`).
+
+It reads length-prefixed JSON requests on fd 0 and answers on fd 1, one execution at a time. Each
+execution is one fork that becomes pid 1 of a fresh pid namespace, enters fresh mount and IPC namespaces,
+mounts its own /proc and a size-limited tmpfs on /tmp, drops to an unprivileged uid, sets rlimits and
+runs the code in-process (no interpreter start-up). When it exits or is killed, the kernel kills every
+process left in its pid namespace, so nothing outlives an execution.
+
+The program's outputs are read here with a cap; the verdict is computed by the host, never here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import ctypes
+import io
+import json
+import os
+import resource
+import select
+import signal
+import struct
+import sys
+import time
+import traceback
+import types
+from typing import Any
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+SCRATCH = "/tmp"
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_HEADER = struct.Struct(">I")
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source: str, target: str, fstype: str, flags: int, data: str | None = None) -> None:
+    _check(
+        _LIBC.mount(source.encode(), target.encode(), fstype.encode(), flags, data.encode() if data else None),
+        f"mount {target}",
+    )
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = os.read(fd, n)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _send(message: dict[str, Any]) -> None:
+    data = json.dumps(message).encode()
+    payload = _HEADER.pack(len(data)) + data
+    while payload:
+        payload = payload[os.write(1, payload) :]
+
+
+def _isolate(req: dict[str, Any]) -> None:
+    """Private mount and IPC namespaces: a fresh /proc for this pid namespace and a fresh scratch tmpfs."""
+    _check(_LIBC.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+    _mount("none", "/", "none", MS_REC | MS_PRIVATE)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, f"size={req['scratch_mb']}m,nr_inodes=4096,mode=1777")
+
+
+def _program(req: dict[str, Any]) -> None:
+    """The untrusted side: drop privileges, set limits, run the code as `__main__`. Never returns."""
+    os.chdir(SCRATCH)
+    uid = req["uid"]
+    if os.getuid() == 0:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    _check(_LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    mib = 1 << 20
+    cpu = int(req["cpu_s"])
+    for limit, value in (
+        (resource.RLIMIT_AS, req["memory_mb"] * mib),
+        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+        (resource.RLIMIT_NPROC, req["nproc"]),
+        (resource.RLIMIT_NOFILE, 512),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_FSIZE, req["scratch_mb"] * mib),
+    ):
+        resource.setrlimit(limit, value if isinstance(value, tuple) else (value, value))
+
+    main = types.ModuleType("__main__")
+    main.__file__ = f"{SCRATCH}/main.py"
+    main.__builtins__ = builtins  # type: ignore[attr-defined]
+    sys.modules["__main__"] = main
+    sys.argv = ["main.py"]
+    sys.path.insert(0, SCRATCH)
+    for name, fd, mode, errors in (
+        ("stdin", 0, "rb", "surrogateescape"),
+        ("stdout", 1, "wb", "strict"),
+        ("stderr", 2, "wb", "backslashreplace"),
+    ):
+        stream = io.TextIOWrapper(open(fd, mode, closefd=False), "utf-8", errors, line_buffering=fd == 2)  # noqa: SIM115
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+    code = 0
+    try:
+        exec(compile(req["code"], main.__file__, "exec"), main.__dict__)
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    except BaseException as exc:
+        code = 1
+        traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None)
+    code = _finish(code)
+    os._exit(code)
+
+
+def _exit_code(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value & 0xFF
+    print(value, file=sys.stderr)
+    return 1
+
+
+def _finish(code: int) -> int:
+    """What a normal interpreter does at exit: join threads, run atexit hooks, flush stdio."""
+    try:
+        threading = sys.modules.get("threading")
+        if threading is not None:
+            threading._shutdown()
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except SystemExit as exc:
+        return _exit_code(exc.code)
+    except BaseException:
+        return code or 120
+    return code
+
+
+def _execute(req: dict[str, Any], own_pid_ns: int) -> dict[str, Any]:
+    stdin_r, stdin_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    start = time.monotonic()
+    _check(_LIBC.unshare(CLONE_NEWPID), "unshare pid")
+    pid = os.fork()
+    if pid == 0:  # pid 1 of a fresh pid namespace: when it exits, the kernel kills all that is left
+        try:
+            os.dup2(stdin_r, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            os.closerange(3, 1 << 16)
+            _isolate(req)
+            _program(req)
+        finally:
+            os._exit(121)
+    _check(_LIBC.setns(own_pid_ns, CLONE_NEWPID), "setns pid")
+    for fd in (stdin_r, out_w, err_w):
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+
+    deadline = start + req["timeout_s"]
+    cap = req["max_output"]
+    stdin = req["stdin"].encode()
+    out: dict[int, list[bytes]] = {out_r: [], err_r: []}
+    size = 0
+    verdict = None
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    poller.register(out_r, select.POLLIN)
+    poller.register(err_r, select.POLLIN)
+    if stdin:
+        os.set_blocking(stdin_w, False)
+        poller.register(stdin_w, select.POLLOUT)
+    else:
+        os.close(stdin_w)
+    open_fds = {out_r, err_r}
+    exited = False
+    while open_fds or not exited:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            verdict = "timeout"
+            break
+        for fd, _event in poller.poll(remaining * 1000):
+            if fd == pidfd:
+                exited = True
+                poller.unregister(pidfd)
+            elif fd == stdin_w:
+                try:
+                    stdin = stdin[os.write(stdin_w, stdin[: 1 << 16]) :]
+                except BrokenPipeError:
+                    stdin = b""
+                if not stdin:
+                    poller.unregister(stdin_w)
+                    os.close(stdin_w)
+            else:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    poller.unregister(fd)
+                    open_fds.discard(fd)
+                    continue
+                out[fd].append(chunk)
+                size += len(chunk)
+                if size > cap:
+                    verdict = "output_limit"
+                    break
+        if verdict:
+            break
+    if verdict:
+        os.kill(pid, signal.SIGKILL)
+    _, wait_status = os.waitpid(pid, 0)
+    duration = time.monotonic() - start
+    for fd in (pidfd, out_r, err_r, *([stdin_w] if stdin else [])):
+        os.close(fd)
+    stdout, stderr = b"".join(out[out_r]), b"".join(out[err_r])
+    if verdict == "output_limit":
+        stdout, stderr = stdout[:cap], stderr[: max(0, cap - len(stdout))]
+    return {
+        "verdict": verdict,
+        "wait_status": wait_status,
+        "stdout": stdout.decode("utf-8", "replace"),
+        "stderr": stderr.decode("utf-8", "replace"),
+        "duration_s": duration,
+    }
+
+
+def main() -> None:
+    own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
+    _send({"ready": True, "pid": os.getpid()})
+    while True:
+        try:
+            (length,) = _HEADER.unpack(_read_exact(0, 4))
+            req = json.loads(_read_exact(0, length))
+        except EOFError:
+            return
+        try:
+            _send(_execute(req, own_pid_ns))
+        except OSError as exc:
+            _send({"error": f"{type(exc).__name__}: {exc}"})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""Run untrusted, model-written Python code in a bubblewrap sandbox with a warm pool of fork servers.
+
+    from rlhub.verify import sandbox
+    result = sandbox.run("print(input()[::-1])", stdin="abc", timeout_s=5, memory_mb=256)
+    result.status, result.stdout        # ("ok", "cba\\n")
+
+Each pool worker is one `bwrap` process (no network, read-only system, own pid/ipc/uts namespaces)
+running a small fork server (`_sandbox_server.py`). Every execution gets fresh pid, mount and IPC
+namespaces, its own /proc, a fresh size-limited tmpfs on /tmp, an unprivileged uid and rlimits; when it
+ends, its namespace's init is killed and the kernel kills everything that was left. See docs/sandbox.md
+for exactly what is and is not covered.
+
+`run_trusted` is a plain subprocess with rlimits: it is NOT a sandbox and is only for code you trust.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import math
+import os
+import queue
+import resource
+import secrets
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from rlhub.core.errors import RlhubError
+from rlhub.core.types import Frozen
+
+ExecStatus = Literal["ok", "error", "timeout", "oom", "output_limit", "killed"]
+
+_SERVER = Path(__file__).with_name("_sandbox_server.py")
+_HEADER = struct.Struct(">I")
+_GRACE_S = 5.0
+"""Extra host-side wait before a fork server that does not answer is presumed hung and replaced."""
+_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "alternatives", "mime.types")
+
+
+class SandboxError(RlhubError):
+    """The sandbox cannot start (bubblewrap missing or not permitted) or broke down."""
+
+
+class ExecResult(Frozen):
+    """What one execution did. `exit_code` is negative for a signal and None when the sandbox killed it.
+
+    status: ok (exit 0) · error (other exit) · timeout (wall or CPU time) · oom (uncaught MemoryError
+    under the memory limit) · output_limit (stdout + stderr over the cap; output truncated) · killed
+    (ended by another signal).
+    """
+
+    status: ExecStatus
+    stdout: str = ""
+    stderr: str = ""
+    exit_code: int | None = None
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-execution limits. `memory_mb` is the address-space limit of each process (RLIMIT_AS)."""
+
+    timeout_s: float = 10.0
+    memory_mb: int = 512
+    nproc: int = 32
+    max_output_bytes: int = 1 << 20
+    scratch_mb: int = 64
+
+
+@dataclass(frozen=True)
+class Job:
+    """One program and its input, for batch runs."""
+
+    code: str
+    stdin: str = ""
+    limits: Limits = Limits()
+
+
+def find_bwrap() -> str:
+    """Path of bubblewrap, or a SandboxError that says how to install it."""
+    path = shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
+    if path is None:
+        raise SandboxError(
+            "bubblewrap (`bwrap`) is required to run untrusted code: install the apt package `bubblewrap` "
+            "(sudo apt-get install bubblewrap)"
+        )
+    return path
+
+
+def bwrap_args(bwrap: str, python: str, *, root: bool) -> list[str]:
+    """The bubblewrap command line shared by every worker: what the sandbox can see and do."""
+    args = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc"]
+    args += ["--unshare-uts", "--hostname", "sandbox", "--unshare-cgroup-try", "--ro-bind", "/usr", "/usr"]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / top
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in _ETC:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    prefix = Path(python).resolve().parent.parent
+    if not str(prefix).startswith("/usr/"):
+        args += ["--ro-bind", str(prefix), str(prefix)]
+    args += ["--proc", "/proc", "--dev", "/dev", "--dir", "/tmp", "--chdir", "/tmp", "--clearenv"]
+    for key, value in _ENV.items():
+        args += ["--setenv", key, value]
+    if root:  # the fork server needs these to build per-execution namespaces and drop to its uid
+        args += ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        args += ["--unshare-user", "--cap-add", "CAP_SYS_ADMIN"]
+    return args
+
+
+def _base_python() -> str:
+    """The real interpreter behind a virtualenv: the sandbox binds its prefix, not the venv."""
+    return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
+
+
+class _Worker:
+    """One bwrap process running the fork server; serves one execution at a time."""
+
+    def __init__(self, argv: list[str]):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in, self._out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        self.uid = 100_000 + secrets.randbelow(1 << 30)
+        """Unique per worker, so RLIMIT_NPROC counts only this worker's processes."""
+
+    def wait_ready(self, timeout_s: float) -> None:
+        if self._recv(time.monotonic() + timeout_s) is None:
+            assert self.proc.stderr is not None
+            self.kill()
+            stderr = self.proc.stderr.read().decode(errors="replace").strip()
+            raise SandboxError(f"sandbox worker failed to start: {stderr or 'no output'}")
+
+    def execute(self, request: dict[str, Any], deadline: float) -> dict[str, Any] | None:
+        """The fork server's answer, or None when it died or hung (the caller replaces it)."""
+        import json
+
+        data = json.dumps({**request, "uid": self.uid}).encode()
+        try:
+            os.write(self._in, _HEADER.pack(len(data)))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._in, view) :]
+        except OSError:
+            return None
+        return self._recv(deadline)
+
+    def _recv(self, deadline: float) -> dict[str, Any] | None:
+        import json
+
+        header = self._read(4, deadline)
+        if header is None:
+            return None
+        body = self._read(_HEADER.unpack(header)[0], deadline)
+        return None if body is None else json.loads(body)
+
+    def _read(self, n: int, deadline: float) -> bytes | None:
+        chunks: list[bytes] = []
+        while n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self._out], [], [], remaining)[0]:
+                return None
+            chunk = os.read(self._out, n)
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def kill(self) -> None:
+        """Killing bwrap kills its pid namespace, and with it every execution inside."""
+        self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+class SandboxPool:
+    """A warm pool of sandboxed fork servers. Thread-safe; `run` blocks while all workers are busy.
+
+    `workers` defaults to the number of CPUs. Use it as a context manager or call `close()`.
+    """
+
+    def __init__(self, workers: int | None = None, *, bwrap: str | None = None, python: str | None = None):
+        self.size = workers or os.cpu_count() or 1
+        self.python = python or _base_python()
+        self._argv = [
+            *bwrap_args(bwrap or find_bwrap(), self.python, root=os.geteuid() == 0),
+            self.python,
+            "-I",
+            "-c",
+            _SERVER.read_text(),
+        ]
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        workers_started = [self._spawn() for _ in range(self.size)]
+        for worker in workers_started:
+            worker.wait_ready(30.0)
+            self._idle.put(worker)
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._argv)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _discard(self, worker: _Worker) -> None:
+        with self._lock:
+            self._all.discard(worker)
+        worker.kill()
+
+    def run(
+        self,
+        code: str,
+        *,
+        stdin: str = "",
+        timeout_s: float | None = None,
+        memory_mb: int | None = None,
+        limits: Limits = Limits(),
+    ) -> ExecResult:
+        """Run `code` as a Python program with `stdin`; `timeout_s` and `memory_mb` override `limits`."""
+        if timeout_s is not None:
+            limits = replace(limits, timeout_s=timeout_s)
+        if memory_mb is not None:
+            limits = replace(limits, memory_mb=memory_mb)
+        if self._closed:
+            raise SandboxError("the sandbox pool is closed")
+        request = {
+            "code": code,
+            "stdin": stdin,
+            "timeout_s": limits.timeout_s,
+            "cpu_s": math.ceil(limits.timeout_s) + 1,
+            "memory_mb": limits.memory_mb,
+            "nproc": limits.nproc,
+            "max_output": limits.max_output_bytes,
+            "scratch_mb": limits.scratch_mb,
+        }
+        worker = self._idle.get()
+        start = time.monotonic()
+        answer = worker.execute(request, start + limits.timeout_s + _GRACE_S)
+        if answer is None or "error" in answer:
+            self._discard(worker)
+            if not self._closed:
+                replacement = self._spawn()
+                replacement.wait_ready(30.0)
+                self._idle.put(replacement)
+            if answer is None:
+                return ExecResult(status="killed", stderr="sandbox worker died", duration_s=time.monotonic() - start)
+            raise SandboxError(f"sandbox failed: {answer['error']}")
+        self._idle.put(worker)
+        return _result(answer)
+
+    def run_many(self, jobs: Iterable[Job]) -> list[ExecResult]:
+        """Run jobs concurrently over the pool; results in input order."""
+        with ThreadPoolExecutor(self.size) as executor:
+            return list(executor.map(lambda job: self.run(job.code, stdin=job.stdin, limits=job.limits), jobs))
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            workers, self._all = list(self._all), set()
+        for worker in workers:
+            worker.kill()
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _result(answer: dict[str, Any]) -> ExecResult:
+    fields = {"stdout": answer["stdout"], "stderr": answer["stderr"], "duration_s": answer["duration_s"]}
+    if answer["verdict"] is not None:
+        return ExecResult(status=answer["verdict"], **fields)
+    wait_status = answer["wait_status"]
+    if os.WIFSIGNALED(wait_status):
+        sig = os.WTERMSIG(wait_status)
+        return ExecResult(status="timeout" if sig == signal.SIGXCPU else "killed", exit_code=-sig, **fields)
+    return ExecResult(
+        status=_exit_status(os.WEXITSTATUS(wait_status), answer["stderr"]),
+        exit_code=os.WEXITSTATUS(wait_status),
+        **fields,
+    )
+
+
+def _exit_status(code: int, stderr: str) -> ExecStatus:
+    if code == 0:
+        return "ok"
+    lines = stderr.rstrip().splitlines()
+    return "oom" if lines and lines[-1].startswith("MemoryError") else "error"
+
+
+_default: SandboxPool | None = None
+_default_lock = threading.Lock()
+
+
+def default_pool() -> SandboxPool:
+    """The process-wide pool behind `run`, started on first use and closed at exit."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = SandboxPool()
+            atexit.register(_default.close)
+        return _default
+
+
+def run(code: str, *, stdin: str = "", timeout_s: float, memory_mb: int) -> ExecResult:
+    """Run untrusted Python `code` in the shared sandbox pool. See `SandboxPool.run` for more limits."""
+    return default_pool().run(code, stdin=stdin, timeout_s=timeout_s, memory_mb=memory_mb)
+
+
+def run_trusted(code: str, *, stdin: str = "", timeout_s: float, memory_mb: int) -> ExecResult:
+    """Run TRUSTED code in a plain subprocess: NOT A SANDBOX.
+
+    It has the host's network, files, environment and user; only time, memory (RLIMIT_AS) and its
+    process group are limited. Use it for code you wrote yourself, never for model output.
+    """
+    mib = memory_mb << 20
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (mib, mib))
+
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=limit,
+    )
+    try:
+        out, err = proc.communicate(stdin.encode(), timeout=timeout_s)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        timed_out = True
+    finally:
+        _killpg(proc.pid)
+    fields = {"stdout": out.decode(errors="replace"), "stderr": err.decode(errors="replace")}
+    duration = time.monotonic() - start
+    if timed_out:
+        return ExecResult(status="timeout", duration_s=duration, **fields)
+    code_ = proc.returncode
+    status: ExecStatus = "killed" if code_ < 0 else _exit_status(code_, fields["stderr"])
+    return ExecResult(status=status, exit_code=code_, duration_s=duration, **fields)
+
+
+def _killpg(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def run_batch(jobs: Sequence[Job], pool: SandboxPool | None = None) -> list[ExecResult]:
+    """Run many jobs concurrently on `pool` (default: the shared pool)."""
+    return (pool or default_pool()).run_many(jobs)
+
+
+__all__ = [
+    "ExecResult",
+    "ExecStatus",
+    "Job",
+    "Limits",
+    "SandboxError",
+    "SandboxPool",
+    "bwrap_args",
+    "default_pool",
+    "find_bwrap",
+    "run",
+    "run_batch",
+    "run_trusted",
+]
