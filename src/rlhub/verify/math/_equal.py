@@ -1,0 +1,517 @@
+"""Equivalence of parsed answers without sympy: exact rationals first, then numeric identity testing.
+
+Numbers stay `Fraction`s while every operation is rational and small (exponent and factorial caps keep
+them small); anything irrational becomes a complex float. Expressions with variables are compared at
+a fixed set of points (the same on every machine), which decides polynomial and most elementary
+identities in microseconds. What this cannot decide (overflow, no valid point) returns None and goes to
+the symbolic worker.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+from collections.abc import Callable
+from fractions import Fraction
+
+from rlhub.verify.math._parse import Node
+
+Value = Fraction | complex
+Symbolic = Callable[[Node, Node, str], bool | None]
+
+MAX_BITS = 60_000
+MAX_FACTORIAL = 3000
+MAX_ITEMS = 64
+_REL_TOL = 1e-9
+_POINTS = (0.5377, 1.8339, -2.2588, 0.8622, 0.3188, -1.3077, -0.4336, 0.3426, 3.5784, 2.7694, -1.3499, 3.0349)
+_TRIALS = 4
+
+
+class Undecided(Exception):
+    """Numeric evaluation cannot settle it (overflow, unsupported construct)."""
+
+
+class Undefined(Exception):
+    """Not defined at this point (division by zero, log of zero)."""
+
+
+# -- evaluation ----------------------------------------------------------------------------------
+
+
+def evaluate(node: Node, env: dict[str, complex]) -> Value:
+    kind = node[0]
+    if kind == "num":
+        return node[1]
+    if kind == "add":
+        return _check(evaluate(node[1], env) + evaluate(node[2], env))
+    if kind == "mul":
+        return _check(evaluate(node[1], env) * evaluate(node[2], env))
+    if kind == "neg":
+        return -evaluate(node[1], env)
+    if kind == "div":
+        denominator = evaluate(node[2], env)
+        if denominator == 0:
+            raise Undefined("division by zero")
+        return _check(evaluate(node[1], env) / denominator)
+    if kind == "pow":
+        return _power(evaluate(node[1], env), evaluate(node[2], env))
+    if kind == "sym":
+        if node[1] not in env:
+            raise Undecided(f"free symbol {node[1]}")
+        return env[node[1]]
+    if kind == "const":
+        name = node[1]
+        if name == "inf":
+            raise Undecided("infinity")
+        return 1j if name == "i" else complex(math.pi if name == "pi" else math.e)
+    if kind == "fn":
+        return _function(node[1], [evaluate(arg, env) for arg in node[2]])
+    if kind == "fact":
+        return _factorial(evaluate(node[1], env))
+    if kind == "pct":
+        return evaluate(node[1], env) / 100
+    raise Undecided(f"{kind} is not a number")
+
+
+def _check(value: Value) -> Value:
+    if isinstance(value, complex) and not (math.isfinite(value.real) and math.isfinite(value.imag)):
+        raise Undecided("overflow")
+    return value
+
+
+def _bits(q: Fraction) -> int:
+    return max(q.numerator.bit_length(), q.denominator.bit_length())
+
+
+def _power(base: Value, exponent: Value) -> Value:
+    if isinstance(base, Fraction) and isinstance(exponent, Fraction):
+        if exponent.denominator == 1:
+            e = exponent.numerator
+            if base == 0 and e < 0:
+                raise Undefined("zero to a negative power")
+            if base in (0, 1) or _bits(base) * abs(e) <= MAX_BITS:
+                return base**e
+            if base == -1:
+                return Fraction(-1 if e % 2 else 1)
+        else:
+            exact = _rational_root(base, exponent)
+            if exact is not None:
+                return exact
+    try:
+        return _check(_complex(base) ** _complex(exponent))
+    except OverflowError as exc:
+        raise Undecided("overflow") from exc
+    except ZeroDivisionError as exc:
+        raise Undefined("zero to a negative power") from exc
+
+
+def _rational_root(base: Fraction, exponent: Fraction) -> Value | None:
+    """Exact b^(p/q) when b is a perfect q-th power; the real root for negative b and odd q."""
+    q, p = exponent.denominator, exponent.numerator
+    if q > 64 or _bits(base) > 4000 or abs(p) * _bits(base) // q > MAX_BITS:
+        return None
+    negative = base < 0
+    if negative:
+        if q % 2 == 0:
+            return None
+        base = -base
+    if base == 0 and p < 0:
+        raise Undefined("zero to a negative power")
+    sign = -1 if negative and p % 2 else 1
+    num, den = _int_root(base.numerator, q), _int_root(base.denominator, q)
+    if num is not None and den is not None:
+        return sign * Fraction(num, den) ** p
+    if negative:
+        return sign * _complex(base) ** (p / q)
+    return None
+
+
+def _int_root(n: int, q: int) -> int | None:
+    if n < 2:
+        return n
+    guess = round(math.exp(math.log(n) / q))
+    for r in (guess - 1, guess, guess + 1):
+        if r >= 0 and r**q == n:
+            return r
+    return None
+
+
+def _complex(value: Value) -> complex:
+    try:
+        return complex(value)
+    except OverflowError as exc:
+        raise Undecided("overflow") from exc
+
+
+_CMATH: dict[str, Callable[[complex], complex]] = {
+    "sin": cmath.sin, "cos": cmath.cos, "tan": cmath.tan, "arcsin": cmath.asin, "arccos": cmath.acos,
+    "arctan": cmath.atan, "sinh": cmath.sinh, "cosh": cmath.cosh, "tanh": cmath.tanh, "exp": cmath.exp,
+    "sec": lambda z: 1 / cmath.cos(z), "csc": lambda z: 1 / cmath.sin(z), "cot": lambda z: 1 / cmath.tan(z),
+    "ln": cmath.log, "log": cmath.log, "log10": cmath.log10,
+}  # fmt: skip
+
+
+def _function(name: str, args: list[Value]) -> Value:
+    if name == "binom":
+        if len(args) != 2:
+            raise Undecided("binom takes two arguments")
+        n, k = args
+        if (
+            isinstance(n, Fraction)
+            and isinstance(k, Fraction)
+            and n.denominator == k.denominator == 1
+            and 0 <= n <= 10_000
+        ):
+            return Fraction(math.comb(int(n), int(k)) if k >= 0 else 0)
+        raise Undecided("binom of a non-integer")
+    if len(args) != 1:
+        raise Undecided(f"{name} takes one argument")
+    (x,) = args
+    if name == "sqrt":
+        if isinstance(x, Fraction) and x >= 0:
+            exact = _rational_root(x, Fraction(1, 2))
+            if exact is not None:
+                return exact
+        return _check(cmath.sqrt(_complex(x)))
+    if name == "abs":
+        return abs(x) if isinstance(x, Fraction) else complex(abs(x))
+    if name in ("floor", "ceil"):
+        real = x if isinstance(x, Fraction) else _real(x)
+        return Fraction(math.floor(real) if name == "floor" else math.ceil(real))
+    if x == 0 and name in ("ln", "log", "log10"):
+        raise Undefined("log of zero")
+    if isinstance(x, Fraction) and x == 0 and name in ("sin", "tan", "arcsin", "arctan", "sinh", "tanh"):
+        return Fraction(0)
+    try:
+        return _check(_CMATH[name](_complex(x)))
+    except (ValueError, ZeroDivisionError) as exc:
+        raise Undefined(f"{name} undefined here") from exc
+    except OverflowError as exc:
+        raise Undecided("overflow") from exc
+
+
+def _real(x: complex) -> float:
+    if abs(x.imag) > 1e-12 * max(1.0, abs(x.real)):
+        raise Undefined("not real")
+    return x.real
+
+
+def _factorial(x: Value) -> Value:
+    if isinstance(x, Fraction) and x.denominator == 1 and x >= 0:
+        if x > MAX_FACTORIAL:
+            raise Undecided("factorial too large")
+        return Fraction(math.factorial(int(x)))
+    raise Undecided("factorial of a non-integer")
+
+
+# -- scalar equality -----------------------------------------------------------------------------
+
+
+def symbols(node: Node) -> set[str]:
+    found: set[str] = set()
+    stack: list[tuple[object, ...]] = [node]
+    while stack:
+        item = stack.pop()
+        if not item:
+            continue
+        if isinstance(item[0], str):
+            if item[0] == "sym":
+                found.add(item[1])  # type: ignore[arg-type]
+            else:
+                stack.extend(x for x in item[1:] if isinstance(x, tuple))
+        else:
+            stack.extend(x for x in item if isinstance(x, tuple))
+    return found
+
+
+def close(a: Value, b: Value) -> bool:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a == b
+    x, y = _complex(a), _complex(b)
+    return abs(x - y) <= _REL_TOL * max(abs(x), abs(y)) + 1e-12
+
+
+def _points(names: list[str]) -> list[dict[str, complex]]:
+    return [
+        {name: complex(_POINTS[(7 * trial + 5 * k) % len(_POINTS)]) for k, name in enumerate(names)}
+        for trial in range(_TRIALS)
+    ]
+
+
+def scalar_equal(a: Node, b: Node) -> bool | None:
+    """True/False when numeric evaluation decides, None when it cannot."""
+    names = sorted(symbols(a) | symbols(b))
+    if not names:
+        try:
+            return close(evaluate(a, {}), evaluate(b, {}))
+        except Undefined:
+            return None
+        except Undecided:
+            return _same_tower(a, b)
+    valid = 0
+    for env in _points(names):
+        try:
+            if not close(evaluate(a, env), evaluate(b, env)):
+                return False
+            valid += 1
+        except Undefined:
+            continue
+        except Undecided:
+            return None
+    return True if valid >= 2 else None
+
+
+def _same_tower(a: Node, b: Node) -> bool | None:
+    """Huge powers with the same base compare by exponent: 2^(2^100) vs 2^(2^99 * 2)."""
+    if a[0] == "pow" and b[0] == "pow":
+        try:
+            base_a, base_b = evaluate(a[1], {}), evaluate(b[1], {})
+        except (Undecided, Undefined):
+            return None
+        if isinstance(base_a, Fraction) and base_a == base_b and base_a > 1:
+            return scalar_equal(a[2], b[2])
+    return None
+
+
+def proportional(a: Node, b: Node) -> bool | None:
+    """Whether a = c*b for a nonzero constant c: equations f=0 and g=0 then have the same solutions."""
+    names = sorted(symbols(a) | symbols(b))
+    if not names:
+        return None
+    ratio: complex | None = None
+    valid = 0
+    for env in _points(names):
+        try:
+            x, y = _complex(evaluate(a, env)), _complex(evaluate(b, env))
+        except Undefined:
+            continue
+        except Undecided:
+            return None
+        if abs(x) < 1e-12 or abs(y) < 1e-12:
+            if abs(x) < 1e-12 and abs(y) < 1e-12:
+                continue
+            return False
+        if ratio is None:
+            ratio = x / y
+        elif abs(x / y - ratio) > _REL_TOL * abs(ratio):
+            return False
+        valid += 1
+    return True if valid >= 2 else None
+
+
+# -- structure -----------------------------------------------------------------------------------
+
+_COLLECTIONS = {"list", "paren", "bracket", "set", "matrix"}
+
+
+def _decimal_places(node: Node) -> int | None:
+    if node[0] == "neg":
+        node = node[1]
+    return node[2] if node[0] == "num" else None
+
+
+def _is_inf(node: Node) -> int:
+    if node == ("const", "inf"):
+        return 1
+    if node[0] == "neg" and node[1] == ("const", "inf"):
+        return -1
+    return 0
+
+
+def _endpoint_equal(a: Node, b: Node, symbolic: Symbolic | None) -> bool | None:
+    ia, ib = _is_inf(a), _is_inf(b)
+    if ia or ib:
+        return ia == ib
+    return equal(a, b, symbolic)
+
+
+def _scalar(a: Node, b: Node, symbolic: Symbolic | None) -> bool | None:
+    if a == b:
+        return True
+    places = _decimal_places(b)
+    if places is not None and _decimal_places(a) is None:
+        # the reference is a rounded decimal: its precision is the tolerance
+        try:
+            value = _complex(evaluate(a, {}))
+        except (Undecided, Undefined):
+            value = None
+        if value is not None and abs(value.imag) < 1e-12:
+            reference = float(evaluate(b, {}))  # type: ignore[arg-type]
+            return round(value.real, places) == round(reference, places) or close(value, reference)
+    verdict = scalar_equal(a, b)
+    if verdict is None and symbolic is not None:
+        verdict = symbolic(a, b, "equal")
+    return verdict
+
+
+def _rel_parts(node: Node) -> tuple[Node, Node] | None:
+    """(first, last) of an equation chain a = b = c."""
+    if node[0] == "rel" and all(op == "=" for op in node[1]):
+        return node[2][0], node[2][-1]
+    return None
+
+
+def _as_intervals(node: Node) -> Node | None:
+    """x > 2 as (2, oo); 1 < x <= 3 as (1, 3]; intervals and unions as themselves."""
+    if node[0] == "interval" or node[0] == "union":
+        return node
+    if node[0] != "rel" or "=" in node[1] or "!=" in node[1]:
+        return None
+    ops, parts = node[1], node[2]
+    inf, neg_inf = ("const", "inf"), ("neg", ("const", "inf"))
+    if len(parts) == 2:
+        var_first = parts[0][0] == "sym"
+        other = parts[1] if var_first else parts[0]
+        op = ops[0] if var_first else {"<": ">", ">": "<", "<=": ">=", ">=": "<="}[ops[0]]
+        if op in (">", ">="):
+            return ("interval", other, inf, op == ">=", False)
+        return ("interval", neg_inf, other, False, op == "<=")
+    if len(parts) == 3 and parts[1][0] == "sym" and ops[0] in ("<", "<=") and ops[1] in ("<", "<="):
+        return ("interval", parts[0], parts[2], ops[0] == "<=", ops[1] == "<=")
+    if len(parts) == 3 and parts[1][0] == "sym" and ops[0] in (">", ">=") and ops[1] in (">", ">="):
+        return ("interval", parts[2], parts[0], ops[1] == ">=", ops[0] == ">=")
+    return None
+
+
+def _ordered(a: tuple[Node, ...], b: tuple[Node, ...], symbolic: Symbolic | None) -> bool | None:
+    if len(a) != len(b):
+        return False
+    verdict: bool | None = True
+    for x, y in zip(a, b, strict=True):
+        v = equal(x, y, symbolic)
+        if v is False:
+            return False
+        if v is None:
+            verdict = None
+    return verdict
+
+
+def _unordered(a: tuple[Node, ...], b: tuple[Node, ...], symbolic: Symbolic | None) -> bool | None:
+    a, b = tuple(dict.fromkeys(a)), tuple(dict.fromkeys(b))
+    if len(a) > MAX_ITEMS or len(b) > MAX_ITEMS:
+        return None
+    unmatched = list(b)
+    for x in a:
+        for j, y in enumerate(unmatched):
+            if equal(x, y, symbolic):
+                del unmatched[j]
+                break
+        else:
+            return False
+    return not unmatched
+
+
+def _items(node: Node) -> tuple[Node, ...]:
+    if node[0] == "matrix":
+        rows = node[1]
+        if len(rows) == 1:
+            return tuple(rows[0])
+        if all(len(row) == 1 for row in rows):
+            return tuple(row[0] for row in rows)
+        return ()
+    return tuple(node[1])
+
+
+def equal(r: Node, g: Node, symbolic: Symbolic | None = None) -> bool | None:
+    """Whether response answer `r` means reference answer `g`; None when undecidable here."""
+    kr, kg = r[0], g[0]
+    if kr == "text" or kg == "text":
+        return kr == kg and _text_key(r[1]) == _text_key(g[1])
+    if kr == "pct" and kg != "pct":
+        return bool(equal(r[1], g, symbolic)) or equal(("div", r[1], ("num", Fraction(100), None)), g, symbolic)
+    if kg == "pct" and kr != "pct":
+        return bool(equal(r, g[1], symbolic)) or equal(r, ("div", g[1], ("num", Fraction(100), None)), symbolic)
+    if kr == "pm":
+        r = ("set", (("add", r[1], r[2]), ("add", r[1], ("neg", r[2]))))
+        kr = "set"
+    if kg == "pm":
+        g = ("set", (("add", g[1], g[2]), ("add", g[1], ("neg", g[2]))))
+        kg = "set"
+    if kr == "rel" or kg == "rel":
+        return _relation(r, g, symbolic)
+    if kr in ("interval", "union") or kg in ("interval", "union"):
+        return _interval(r, g, symbolic)
+    if kr in _COLLECTIONS or kg in _COLLECTIONS:
+        return _collection(r, g, symbolic)
+    return _scalar(r, g, symbolic)
+
+
+def _relation(r: Node, g: Node, symbolic: Symbolic | None) -> bool | None:
+    er, eg = _rel_parts(r), _rel_parts(g)
+    if er and eg:
+        if er[0][0] == "sym" and eg[0][0] == "sym":
+            return er[0] == eg[0] and equal(er[1], eg[1], symbolic)
+        verdict = proportional(("add", er[0], ("neg", er[1])), ("add", eg[0], ("neg", eg[1])))
+        if verdict is None and symbolic is not None:
+            verdict = symbolic(("add", er[0], ("neg", er[1])), ("add", eg[0], ("neg", eg[1])), "proportional")
+        return verdict
+    if er and g[0] != "rel":
+        return equal(er[1], g, symbolic)
+    if eg and r[0] != "rel":
+        return equal(r, eg[1], symbolic)
+    ir, ig = _as_intervals(r), _as_intervals(g)
+    if ir is None and ig is None:
+        return False
+    return _interval(ir or r, ig or g, symbolic)
+
+
+def _interval(r: Node, g: Node, symbolic: Symbolic | None) -> bool | None:
+    r = _as_intervals(r) or r
+    g = _as_intervals(g) or g
+    if r[0] == "union" or g[0] == "union":
+        parts_r = r[1] if r[0] == "union" else (r,)
+        parts_g = g[1] if g[0] == "union" else (g,)
+        if len(parts_r) == len(parts_g) == 1:
+            return _interval(parts_r[0], parts_g[0], symbolic)
+        return _unordered(tuple(parts_r), tuple(parts_g), symbolic)
+    as_r, as_g = _interval_view(r), _interval_view(g)
+    if as_r is None or as_g is None:
+        return False
+    lo_r, hi_r, lc_r, hc_r = as_r
+    lo_g, hi_g, lc_g, hc_g = as_g
+    if (lc_r, hc_r) != (lc_g, hc_g):
+        return False
+    lo = _endpoint_equal(lo_r, lo_g, symbolic)
+    if lo is False:
+        return False
+    hi = _endpoint_equal(hi_r, hi_g, symbolic)
+    return hi if lo else (None if hi is not False else False)
+
+
+def _interval_view(node: Node) -> tuple[Node, Node, bool, bool] | None:
+    if node[0] == "interval":
+        return node[1], node[2], node[3], node[4]
+    if node[0] in ("paren", "bracket") and len(node[1]) == 2:
+        closed = node[0] == "bracket"
+        return node[1][0], node[1][1], closed, closed
+    return None
+
+
+def _collection(r: Node, g: Node, symbolic: Symbolic | None) -> bool | None:
+    kr, kg = r[0], g[0]
+    if kr not in _COLLECTIONS:
+        return kg == "set" and len(g[1]) == 1 and equal(r, g[1][0], symbolic)
+    if kg not in _COLLECTIONS:
+        return kr == "set" and len(r[1]) == 1 and equal(r[1][0], g, symbolic)
+    if kr == "matrix" and kg == "matrix":
+        rows_r, rows_g = r[1], g[1]
+        if len(rows_r) != len(rows_g) or len(rows_r[0]) != len(rows_g[0]):
+            return False
+        return _ordered(tuple(x for row in rows_r for x in row), tuple(x for row in rows_g for x in row), symbolic)
+    if "set" in (kr, kg) or kr == kg == "list":
+        if "set" in (kr, kg) and {kr, kg} & {"paren", "bracket", "matrix"}:
+            return False
+        return _unordered(_items(r), _items(g), symbolic)
+    if {kr, kg} == {"paren", "bracket"}:
+        return False
+    items_r, items_g = _items(r), _items(g)
+    if not items_r or not items_g:
+        return False
+    return _ordered(items_r, items_g, symbolic)
+
+
+def _text_key(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+__all__ = ["Undecided", "Undefined", "close", "equal", "evaluate", "proportional", "scalar_equal", "symbols"]

@@ -1,0 +1,175 @@
+"""A warm, killable worker process for symbolic checks: the wall-clock limit without SIGALRM.
+
+SIGALRM only works in the main thread of the main interpreter and cannot interrupt C code such as a
+big-integer power; a separate process can always be killed. The worker is a plain subprocess (not
+multiprocessing), so it can be started from any thread, from daemonic pool workers and after a fork.
+It imports sympy once at start, caps its own address space, exits when its parent goes, and is
+restarted lazily after a kill. Requests and replies are length-prefixed pickles over its stdin/stdout.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+_HEADER = struct.Struct("!I")
+
+
+class WorkerTimeout(TimeoutError):
+    """The symbolic check ran past its budget (the worker was killed) or the worker died."""
+
+
+class SymbolicWorker:
+    """One worker process, used by one request at a time; thread-safe and fork-aware."""
+
+    def __init__(self, memory_mb: int = 1024, startup_timeout_s: float = 60.0):
+        self.memory_mb = memory_mb
+        self.startup_timeout_s = startup_timeout_s
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._owner = os.getpid()
+        self.restarts = 0
+
+    def call(self, payload: Any, timeout_s: float) -> Any:
+        """Run `symbolic_equal(*payload)` in the worker; raises WorkerTimeout past `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        if not self._lock.acquire(timeout=timeout_s):
+            raise WorkerTimeout("symbolic worker busy")
+        try:
+            proc = self._ensure()
+            assert proc.stdin is not None and proc.stdout is not None
+            body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                proc.stdin.write(_HEADER.pack(len(body)) + body)
+                proc.stdin.flush()
+                reply = _read_message(proc.stdout.fileno(), deadline)
+            except (OSError, EOFError, TimeoutError) as exc:
+                self._kill()
+                raise WorkerTimeout(f"symbolic check exceeded {timeout_s:.1f}s") from exc
+            ok, value = pickle.loads(reply)
+            if not ok:
+                return None
+            return value
+        finally:
+            self._lock.release()
+
+    def _ensure(self) -> subprocess.Popen[bytes]:
+        if self._owner != os.getpid():  # forked: the parent's worker is not ours to use
+            self._proc, self._owner = None, os.getpid()
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        if self._proc is not None:
+            self.restarts += 1
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rlhub.verify.math._worker", str(self.memory_mb)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        assert proc.stdout is not None
+        self._proc = proc
+        try:
+            _read_message(proc.stdout.fileno(), time.monotonic() + self.startup_timeout_s)
+        except (OSError, EOFError, TimeoutError) as exc:
+            self._kill()
+            raise WorkerTimeout("symbolic worker failed to start") from exc
+        return proc
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and self._owner == os.getpid():
+            proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    stream.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._kill()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+
+def _read_exact(fd: int, n: int, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    while n:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise TimeoutError
+        chunk = os.read(fd, n)
+        if not chunk:
+            raise EOFError("worker exited")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_message(fd: int, deadline: float) -> bytes:
+    (length,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
+    return _read_exact(fd, length, deadline)
+
+
+_shared: SymbolicWorker | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_worker() -> SymbolicWorker:
+    """The process-wide worker, created on first use and killed at exit."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = SymbolicWorker()
+            atexit.register(_shared.close)
+        return _shared
+
+
+def _serve(memory_mb: int) -> None:
+    import resource
+
+    parent = os.getppid()
+
+    def watchdog() -> None:  # an orphan exits even if it was mid-computation when the parent died
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    from rlhub.verify.math._symbolic import symbolic_equal
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+
+    def send(obj: Any) -> None:
+        body = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.write(_HEADER.pack(len(body)) + body)
+        stdout.flush()
+
+    send("ready")
+    while True:
+        header = stdin.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            return
+        (length,) = _HEADER.unpack(header)
+        a, b, mode = pickle.loads(stdin.read(length))
+        try:
+            send((True, symbolic_equal(a, b, mode)))
+        except Exception:
+            send((False, None))
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]))
