@@ -1,0 +1,3 @@
+from rlhub_code_functions.env import CodeFunctions
+
+__all__ = ["CodeFunctions"]

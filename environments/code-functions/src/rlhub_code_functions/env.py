@@ -1,0 +1,116 @@
+"""Python function synthesis against hidden unit tests, over 102 original problems shipped as JSONL.
+
+Each problem has a spec, a signature, a reference solution and 5-10 tests (the prompt shows the first
+one or two as examples; all of them are hidden tests). A problem belongs to train or test by the hash
+of its id, so the splits never share a problem. Task `i` of a split is the `i`-th problem of that
+split in a seed-dependent order, wrapping around (`i` modulo the number of problems).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import rlhub
+from rlhub.core.env import SPLITS
+from rlhub_code_functions.harness import score_code
+
+DIFFICULTIES = ("easy", "medium", "hard")
+
+INSTRUCTIONS = (
+    "Write a Python function that meets the specification below. Reply with the complete function "
+    "(and any imports or helpers it needs) in one ```python code block. Do not read input or print."
+)
+
+
+@cache
+def problems() -> tuple[dict[str, Any], ...]:
+    """The shipped problems, in file order."""
+    text = files("rlhub_code_functions").joinpath("problems.jsonl").read_text()
+    return tuple(json.loads(line) for line in text.splitlines() if line.strip())
+
+
+def _bucket(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % 10_000
+
+
+def _arg_text(value: Any) -> str:
+    return repr(value) if not isinstance(value, str) else json.dumps(value)
+
+
+def example_lines(problem: dict[str, Any]) -> list[str]:
+    entry = problem["signature"].removeprefix("def ").split("(")[0]
+    lines = []
+    for test in problem["tests"][: problem["examples"]]:
+        args = ", ".join(_arg_text(a) for a in test["args"])
+        lines.append(f"{entry}({args}) == {_arg_text(test['expected'])}")
+    return lines
+
+
+def score(response: str, reference: object, task: rlhub.Task) -> rlhub.Score:
+    """Share of the hidden tests the response's function passes, run in the sandbox."""
+    return score_code(response, task.info["entry"], task.info["tests"], timeout_s=task.info["timeout_s"])
+
+
+@rlhub.environment("rlhub/code-functions", version="0.1.0")
+class CodeFunctions(rlhub.SingleTurnEnv):
+    """Write a Python function from a spec; reward = fraction of hidden unit tests passed."""
+
+    difficulties: tuple[str, ...] = DIFFICULTIES
+    """Which problems to draw from: any of easy, medium, hard (a curriculum widens this)."""
+    show_examples: bool = True
+    """Show the problem's worked examples (its first one or two tests) in the prompt."""
+    timeout_s: float = 10.0
+    """Wall-clock limit for running all of a problem's tests in the sandbox."""
+
+    test_fraction = 0.2
+    rubric = rlhub.Rubric(tests_passed=score)
+
+    def __init__(self, **config: object):
+        super().__init__(**config)
+        if not self.difficulties or set(self.difficulties) - set(DIFFICULTIES):
+            raise rlhub.ConfigError(f"difficulties must be a non-empty subset of {DIFFICULTIES}")
+        if not 0 < self.timeout_s <= 60:
+            raise rlhub.ConfigError("timeout_s must be in (0, 60]")
+
+    def split_problems(self, split: str, seed: int = 0) -> list[dict[str, Any]]:
+        """The problems of a split under the difficulty filter, in the seed's order."""
+        chosen = [
+            p
+            for p in problems()
+            if p["difficulty"] in self.difficulties
+            and ("test" if _bucket(p["id"]) < self.test_fraction * 10_000 else "train") == split
+        ]
+        return sorted(chosen, key=lambda p: _bucket(f"{seed}:{p['id']}"))
+
+    def task(self, index: int, split: str = "train", seed: int = 0) -> rlhub.Task:
+        if split not in SPLITS:
+            raise rlhub.ConfigError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
+        pool = self.split_problems(split, seed)
+        if not pool:
+            raise rlhub.ConfigError(f"{self.spec}: no {split} problems with difficulties {self.difficulties}")
+        return self._finish(self.problem_task(pool[index % len(pool)]), split, seed, index)
+
+    def problem_task(self, problem: dict[str, Any]) -> rlhub.Task:
+        parts = [INSTRUCTIONS, "", f"```python\n{problem['signature']}:\n    ...\n```", "", problem["spec"]]
+        if self.show_examples:
+            parts += ["", "Examples:", *(f"    {line}" for line in example_lines(problem))]
+        entry = problem["signature"].removeprefix("def ").split("(")[0]
+        info = {"problem": problem["id"], "entry": entry, "tests": problem["tests"], "timeout_s": self.timeout_s}
+        tags = (f"difficulty:{problem['difficulty']}",)
+        return rlhub.Task(prompt="\n".join(parts), answer=problem["solution"], info=info, tags=tags)
+
+    def oracle(self, task: rlhub.Task, messages: object) -> rlhub.Message:
+        return rlhub.Message.assistant(f"```python\n{task.answer}```")
+
+    def wrong_responses(self, task: rlhub.Task) -> list[str]:
+        entry = task.info["entry"]
+        return [
+            "",
+            "I don't know.",
+            f"```python\ndef {entry}(*args):\n    raise NotImplementedError\n```",
+            f"```python\ndef {entry}(*args):\n    return None\n```",
+        ]
