@@ -94,7 +94,7 @@ class Job:
 
 def find_bwrap() -> str:
     """Path of bubblewrap, or a SandboxError that says how to install it."""
-    path = shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
+    path = shutil.which("bwrap")
     if path is None:
         raise SandboxError(
             "bubblewrap (`bwrap`) is required to run untrusted code: install the apt package `bubblewrap` "
@@ -116,7 +116,9 @@ def bwrap_args(bwrap: str, python: str, *, root: bool) -> list[str]:
     for name in _ETC:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     prefix = Path(python).resolve().parent.parent
-    if not str(prefix).startswith("/usr/"):
+    if not str(prefix).startswith("/usr/"):  # e.g. pyenv under /root: traversable parents, read-only prefix
+        for parent in reversed(prefix.parents[:-1]):
+            args += ["--perms", "0755", "--dir", str(parent)]
         args += ["--ro-bind", str(prefix), str(prefix)]
     args += ["--proc", "/proc", "--dev", "/dev", "--dir", "/tmp", "--chdir", "/tmp", "--clearenv"]
     for key, value in _ENV.items():
@@ -124,7 +126,7 @@ def bwrap_args(bwrap: str, python: str, *, root: bool) -> list[str]:
     if root:  # the fork server needs these to build per-execution namespaces and drop to its uid
         args += ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
-        args += ["--unshare-user", "--cap-add", "CAP_SYS_ADMIN"]
+        args += ["--unshare-user", "--uid", "0", "--gid", "0", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETFCAP"]
     return args
 
 
@@ -204,13 +206,9 @@ class SandboxPool:
     def __init__(self, workers: int | None = None, *, bwrap: str | None = None, python: str | None = None):
         self.size = workers or os.cpu_count() or 1
         self.python = python or _base_python()
-        self._argv = [
-            *bwrap_args(bwrap or find_bwrap(), self.python, root=os.geteuid() == 0),
-            self.python,
-            "-I",
-            "-c",
-            _SERVER.read_text(),
-        ]
+        root = os.geteuid() == 0
+        bwrap_argv = bwrap_args(bwrap or find_bwrap(), self.python, root=root)
+        self._argv = [*bwrap_argv, self.python, "-I", "-c", _SERVER.read_text(), *([] if root else ["--user-ns"])]
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
