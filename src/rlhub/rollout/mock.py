@@ -58,7 +58,7 @@ class ScriptedClient:
 
 
 class MockClient:
-    """A model that is right on `accuracy` of the given tasks (exactly that share, chosen by task hash).
+    """A model that is right on `accuracy` of the given tasks (that share of distinct prompts, by hash).
 
     On its tasks it says what `env.oracle` says (tool calls included); on the others it gives one of
     the environment's non-empty `wrong_responses` (chosen by task hash). The conversation is matched back to its
@@ -74,7 +74,8 @@ class MockClient:
         self.name = "mock"
         self.env = env
         self.delay_s = delay_s
-        ranked = sorted(tasks, key=lambda t: hashlib.sha256(f"{seed}:{t.id}:{t.content_hash()}".encode()).digest())
+        distinct = {_key(t.prompt): t for t in tasks}.values()  # equal prompts must get the same verdict
+        ranked = sorted(distinct, key=lambda t: hashlib.sha256(f"{seed}:{t.content_hash()}".encode()).digest())
         right = round(accuracy * len(ranked))
         self._tasks = {_key(t.prompt): (t, i < right) for i, t in enumerate(ranked)}
         self._lengths = sorted({len(t.prompt) for t in tasks})

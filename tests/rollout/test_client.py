@@ -1,0 +1,122 @@
+import asyncio
+import socket
+
+import pytest
+from aiohttp import web
+
+from rlhub.core.errors import ModelError, RetryableModelError
+from rlhub.core.types import Message, Sampling, ToolSpec
+from rlhub.rollout.client import OpenAIClient, parse_completions
+from rlhub.rollout.stub_server import StubPolicy, serve_stub, solve
+
+MUL = ToolSpec(
+    name="mul",
+    parameters={"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}},
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_stub_solves_arithmetic() -> None:
+    assert solve("What is 12 + 30?") == "42"
+    assert solve("What is 7 * (3 - 1)? Answer with just the number.") == "14"
+    assert solve("no numbers here") is None
+
+
+async def test_chat_completion_with_n_logprobs_and_usage() -> None:
+    async with serve_stub() as url, OpenAIClient("stub", url) as client:
+        completions = await client.complete([Message.user("What is 2 + 3?")], sampling=Sampling(n=3, logprobs=True))
+    assert [c.message.content for c in completions] == ["5"] * 3
+    assert completions[0].logprobs == (-0.1,)
+    assert completions[0].finish_reason == "stop"
+    assert completions[0].usage.prompt_tokens == 5 and completions[0].usage.completion_tokens == 1
+
+
+async def test_tool_calls_are_parsed() -> None:
+    async with serve_stub() as url, OpenAIClient("stub", url) as client:
+        [first] = await client.complete([Message.user("6 * 7")], tools=[MUL])
+        call = first.message.tool_calls[0]
+        assert (call.name, call.parsed_arguments()) == ("mul", {"a": 6, "b": 7})
+        reply = Message.tool("42", call.id, "mul")
+        [second] = await client.complete([Message.user("6 * 7"), first.message, reply], tools=[MUL])
+    assert second.message.content == "42" and not second.message.tool_calls
+
+
+def test_parse_openai_response_shape() -> None:
+    body = {
+        "choices": [
+            {
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"id": "c9", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+                },
+                "finish_reason": "tool_calls",
+                "logprobs": {"content": [{"token": "a", "logprob": -0.5}]},
+            }
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 3},
+    }
+    [c] = parse_completions(body)
+    assert c.message.content == "" and c.message.tool_calls[0].id == "c9"
+    assert c.logprobs == (-0.5,) and c.usage.completion_tokens == 3
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+async def test_overload_and_server_errors_are_retryable(status: int) -> None:
+    async with serve_stub(StubPolicy(fail_first=1, fail_status=status)) as url, OpenAIClient("stub", url) as client:
+        with pytest.raises(RetryableModelError, match=f"HTTP {status}: stub: failing on purpose"):
+            await client.complete([Message.user("1 + 1")])
+        [ok] = await client.complete([Message.user("1 + 1")])
+    assert ok.message.content == "2"
+
+
+async def test_client_errors_carry_the_server_message() -> None:
+    seen = {}
+
+    async def reject(request: web.Request) -> web.Response:
+        seen["auth"] = request.headers.get("Authorization")
+        return web.json_response({"error": {"message": "model 'x' does not exist"}}, status=404)
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", reject)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with OpenAIClient("x", f"http://127.0.0.1:{port}/v1", api_key="sk-test") as client:
+            with pytest.raises(ModelError, match="does not exist") as info:
+                await client.complete([Message.user("hi")])
+        assert not isinstance(info.value, RetryableModelError)
+        assert seen["auth"] == "Bearer sk-test"
+    finally:
+        await runner.cleanup()
+
+
+async def test_unreachable_server() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    async with OpenAIClient("x", url) as client:
+        with pytest.raises(RetryableModelError, match="connection failed"):
+            await client.complete([Message.user("hi")])
+        with pytest.raises(ModelError, match=f"cannot reach the model server at {url}"):
+            await client.ping()
+
+
+async def test_slow_server_times_out_as_retryable() -> None:
+    async with serve_stub(StubPolicy(delay_s=0.5)) as url, OpenAIClient("x", url, request_timeout_s=0.1) as client:
+        with pytest.raises(RetryableModelError, match="timed out"):
+            await client.complete([Message.user("1 + 1")])
+
+
+async def test_a_thousand_requests_in_flight() -> None:
+    async with (
+        serve_stub(StubPolicy(delay_s=0.5)) as url,
+        OpenAIClient("stub", url, max_connections=1000) as client,
+    ):
+        results = await asyncio.gather(*(client.complete([Message.user(f"{i} + 1")]) for i in range(1000)))
+    assert [r[0].message.content for r in results] == [str(i + 1) for i in range(1000)]
