@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "rlhub.cli.envs",
     "rlhub.cli.hub",
     "rlhub.cli.eval",
+    "rlhub.cli.train",
 ]
 
 app = typer.Typer(

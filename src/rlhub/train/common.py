@@ -1,0 +1,188 @@
+"""What SFT and GRPO share: setup from a config, seeding, optimizer, checkpoints, metrics and the curve.
+
+A checkpoint holds everything a run's future depends on — weights, optimizer and scheduler state,
+the step, and the sampling generator's state — so resuming continues bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rlhub.core.env import Environment
+from rlhub.core.registry import load
+from rlhub.train.config import TrainConfig, to_dict
+from rlhub.train.modeling import Policy, ensure_model, load_policy
+
+
+@dataclass
+class Run:
+    """A configured run: environment, policy, optimizer, schedule, sampling generator, output dir."""
+
+    config: TrainConfig
+    env: Environment
+    policy: Policy
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    generator: torch.Generator
+    out: Path
+    step: int = 0
+
+    def checkpoint(self) -> None:
+        """Write `out/checkpoint.pt` atomically."""
+        state = {
+            "step": self.step,
+            "model": self.policy.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+        }
+        tmp = self.out / "checkpoint.pt.tmp"
+        torch.save(state, tmp)
+        tmp.replace(self.out / "checkpoint.pt")
+
+    def restore(self) -> bool:
+        """Load `out/checkpoint.pt` when present; True when it was."""
+        path = self.out / "checkpoint.pt"
+        if not path.exists():
+            return False
+        state = torch.load(path, map_location=self.policy.device, weights_only=False)
+        self.policy.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        self.step = state["step"]
+        return True
+
+    def save_model(self, name: str = "model") -> Path:
+        """The trained model as a normal HF directory (`out/<name>`), loadable by every command."""
+        path = self.out / name
+        self.policy.model.save_pretrained(path)
+        self.policy.tokenizer.save_pretrained(path)
+        return path
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def prepare(config: TrainConfig, lr: float | None = None, warmup: int | None = None) -> Run:
+    """Load the environment and model, build the optimizer; resume from the checkpoint when asked."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    if config.run.threads:
+        torch.set_num_threads(config.run.threads)
+    seed_everything(config.run.seed)
+    env = load(config.env.id, **config.env.args)
+    source = config.run.init_from or str(
+        ensure_model(
+            config.model.path,
+            env,
+            config.model.tiny,
+            hidden=config.model.hidden,
+            layers=config.model.layers,
+            heads=config.model.heads,
+            seed=config.run.seed,
+        )
+    )
+    policy = load_policy(source, config.model.device)
+    optimizer = torch.optim.AdamW(
+        policy.model.parameters(), lr=lr or config.optim.lr, weight_decay=config.optim.weight_decay
+    )
+    ramp = max(1, config.optim.warmup_steps if warmup is None else warmup)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / ramp))
+    generator = torch.Generator(device=policy.device).manual_seed(config.run.seed)
+    out = Path(config.run.out)
+    if out.exists() and not config.run.resume:
+        for stale in ("checkpoint.pt", "metrics.jsonl"):
+            (out / stale).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(to_dict(config), indent=2))
+    run = Run(config, env, policy, optimizer, scheduler, generator, out)
+    if config.run.resume:
+        run.restore()
+    return run
+
+
+class Metrics:
+    """Append-only metrics JSONL; on resume, records after the checkpoint's step are dropped."""
+
+    def __init__(self, path: Path, resume_step: int = 0):
+        self.path = path
+        self.start = time.perf_counter()
+        if path.exists():
+            kept = [line for line in path.read_text().splitlines() if json.loads(line).get("step", 0) <= resume_step]
+            path.write_text("".join(line + "\n" for line in kept))
+
+    def log(self, **record: Any) -> dict[str, Any]:
+        record = {**record, "time_s": round(time.perf_counter() - self.start, 3)}
+        with self.path.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        return record
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def plot_curves(records: list[dict[str, Any]], png: Path, title: str = "") -> Path:
+    """Loss (left) and reward / accuracy (right) against the step, one line per phase and metric."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    series: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+    for r in records:
+        for key in ("loss", "reward", "val_accuracy", "eval_accuracy"):
+            if key in r:
+                xs, ys = series.setdefault((r.get("phase", ""), key), ([], []))
+                xs.append(r.get("global_step", r["step"]))
+                ys.append(r[key])
+    for (phase, key), (xs, ys) in series.items():
+        axis = left if key == "loss" else right
+        axis.plot(xs, ys, marker="o" if len(xs) < 30 else None, label=f"{phase} {key}".strip())
+    left.set(xlabel="step", ylabel="loss", title="loss")
+    right.set(xlabel="step", ylabel="reward / accuracy", title="reward and accuracy", ylim=(-0.02, 1.02))
+    for axis in (left, right):
+        axis.grid(alpha=0.3)
+        if axis.lines:
+            axis.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+    return png
+
+
+def progress(enabled: bool, total: int, description: str) -> Any:
+    """A rich progress bar with a free-text `stats` field (reward, loss, accuracy)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[stats]}"),
+        disable=not enabled,
+        transient=False,
+    )
+    bar.add_task(description, total=total, stats="")
+    return bar
+
+
+__all__ = ["Metrics", "Run", "plot_curves", "prepare", "progress", "read_metrics", "seed_everything"]

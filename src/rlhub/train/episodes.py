@@ -1,0 +1,74 @@
+"""Run episodes of any environment against a local model and score them, for training and evaluation.
+
+Every episode is an asyncio task (so the client batches their model calls) that records its model
+calls in tokens; each finished episode is scored in a thread pool while the others still generate,
+so verification stays off the generation path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from rlhub.core.env import Environment
+from rlhub.core.types import Message, Sampling, Score, ScoreStatus, Task
+from rlhub.train.client import LocalModelClient, Turn, record
+
+
+@dataclass
+class Scored:
+    """One scored episode: its task, sample number, the model's calls in tokens, messages and score."""
+
+    task: Task
+    sample: int
+    turns: list[Turn]
+    messages: list[Message]
+    score: Score
+
+
+async def _episode(
+    env: Environment, client: LocalModelClient, task: Task, n: int, sampling: Sampling, pool: ThreadPoolExecutor
+) -> Scored:
+    turns = record()
+    episode = await env.rollout(task, client, sampling)
+    loop = asyncio.get_running_loop()
+    score = await loop.run_in_executor(pool, env.score, task, episode.messages, episode.info)
+    return Scored(task, n, turns, episode.messages, score)
+
+
+async def run_episodes(
+    env: Environment,
+    client: LocalModelClient,
+    tasks: Sequence[Task],
+    samples: int,
+    sampling: Sampling,
+    workers: int = 4,
+) -> list[Scored]:
+    """`samples` episodes per task, ordered task by task."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        jobs = [_episode(env, client, task, n, sampling, pool) for task in tasks for n in range(samples)]
+        return list(await asyncio.gather(*jobs))
+
+
+@dataclass
+class EvalResult:
+    tasks: int
+    mean_reward: float
+    accuracy: float
+    """Share of episodes whose score status is `correct`."""
+
+
+def evaluate(
+    env: Environment, client: LocalModelClient, split: str = "test", n: int = 500, seed: int = 0
+) -> EvalResult:
+    """Greedy decoding on tasks 0..n-1 of `split` under `seed`."""
+    tasks = [env.task(i, split, seed) for i in range(n)]
+    scored = asyncio.run(run_episodes(env, client, tasks, 1, Sampling(temperature=0.0)))
+    rewards = [s.score.value for s in scored]
+    correct = [s.score.status == ScoreStatus.correct for s in scored]
+    return EvalResult(n, sum(rewards) / n, sum(correct) / n)
+
+
+__all__ = ["EvalResult", "Scored", "evaluate", "run_episodes"]

@@ -1,0 +1,170 @@
+"""GRPO: reinforce what the environment's rubric rewards, relative to the other samples of a group.
+
+Each step, top to bottom:
+1. take `prompts` train tasks (indices follow the step, so data order needs no RNG and resumes exactly);
+2. run `group` episodes per task with the current policy through the environment (any kind: single
+   turn, multi turn, tools), batched in one generation, each scored in a thread pool as it finishes;
+3. group-relative advantages: reward minus the group mean (divided by the group std unless
+   `scale_rewards = false`); with `dynamic_sampling`, groups whose rewards are all equal are dropped;
+4. every model call of an episode is one training sequence carrying the episode's advantage; only
+   the model's tokens count in the loss (prompts, environment and tool messages are context);
+5. `epochs` optimizer steps on this batch, each with gradient accumulation over micro-batches, on the
+   token-level clipped surrogate (ratio to the sampling policy), normalised per the `loss` variant,
+   minus `beta` x a k3 KL estimate to the frozen initial model.
+
+Simplifications, on purpose:
+- dynamic sampling drops flat groups instead of sampling more tasks to refill the batch;
+- the "old" policy of the importance ratio is recomputed by a forward pass before the first update
+  (with `epochs = 1` it equals the current policy, so the ratio is exactly 1);
+- multi-turn episodes train turn by turn (each call's prompt re-encoded with the chat template), not
+  as one concatenated sequence;
+- generation and training alternate in one process (no asynchronous off-policy rollouts, no vLLM);
+- the learning rate is constant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rlhub.core.types import Sampling, ScoreStatus
+from rlhub.train.client import LocalModelClient
+from rlhub.train.common import Metrics, Run, plot_curves, prepare, progress, read_metrics
+from rlhub.train.config import TrainConfig
+from rlhub.train.episodes import Scored, run_episodes
+from rlhub.train.generate import completion_logprobs, right_pad
+from rlhub.train.losses import group_advantages, policy_loss, token_weights
+from rlhub.train.modeling import Policy
+
+
+@dataclass
+class Sequence:
+    """One training sequence: a model call's prompt and completion, and its episode's advantage."""
+
+    prompt_ids: list[int]
+    ids: list[int]
+    advantage: float
+
+
+@dataclass
+class GRPOResult:
+    model: Path
+    steps: int
+    reward: float
+    seconds: float
+
+
+def to_sequences(scored: list[Scored], advantages: torch.Tensor, keep: torch.Tensor, group: int) -> list[Sequence]:
+    """Training sequences of the kept groups: every model turn of every episode."""
+    out = []
+    for n, episode in enumerate(scored):
+        g, k = divmod(n, group)
+        if keep[g]:
+            out.extend(Sequence(t.prompt_ids, t.ids, float(advantages[g, k])) for t in episode.turns if t.ids)
+    return out
+
+
+def update(run: Run, batch: list[Sequence], ref: Policy | None) -> dict[str, float]:
+    """`grpo.epochs` optimizer steps on one batch; returns the last step's loss and clip fraction."""
+    cfg, policy = run.config.grpo, run.policy
+    size = cfg.micro_batch_size
+    micro = [batch[i : i + size] for i in range(0, len(batch), size)]
+    mask = right_pad([[1] * len(s.ids) for s in batch], 0, torch.float)
+    weights = token_weights(mask, cfg.loss, run.config.env.max_tokens).to(policy.device)
+
+    def logps_of(part: list[Sequence], model: Policy = policy) -> torch.Tensor:
+        return completion_logprobs(model, [s.prompt_ids for s in part], [s.ids for s in part], cfg.temperature)[0]
+
+    old: list[torch.Tensor | None] = [None] * len(micro)
+    refs: list[torch.Tensor | None] = [None] * len(micro)
+    with torch.no_grad():
+        for i, part in enumerate(micro):
+            if cfg.epochs > 1:
+                old[i] = logps_of(part)
+            if ref is not None:
+                refs[i] = logps_of(part, ref)
+    stats = {"loss": 0.0, "clipped": 0.0}
+    for _ in range(cfg.epochs):
+        loss_total, clipped, start = 0.0, 0.0, 0
+        for i, part in enumerate(micro):
+            logps = logps_of(part)
+            width = logps.shape[1]
+            w = weights[start : start + len(part), :width]
+            start += len(part)
+            base = old[i] if old[i] is not None else logps.detach()
+            adv = torch.tensor([s.advantage for s in part], device=policy.device)
+            ref_part = refs[i][:, :width] if refs[i] is not None else None  # type: ignore[index]
+            loss = policy_loss(logps, base, adv, w, cfg.clip_low, cfg.clip_high, ref_part, cfg.beta)
+            loss.backward()
+            loss_total += loss.item()
+            ratio = torch.exp(logps.detach() - base)
+            outside = (ratio < 1 - cfg.clip_low) | (ratio > 1 + cfg.clip_high)
+            clipped += float((outside.float() * w).sum())
+        if run.config.optim.grad_clip:
+            torch.nn.utils.clip_grad_norm_(policy.model.parameters(), run.config.optim.grad_clip)
+        run.optimizer.step()
+        run.scheduler.step()
+        run.optimizer.zero_grad(set_to_none=True)
+        stats = {"loss": loss_total, "clipped": clipped}
+    return stats
+
+
+def train_grpo(config: TrainConfig) -> GRPOResult:
+    """Run GRPO as configured; returns the saved model directory and the last batch's mean reward."""
+    cfg = config.grpo
+    run = prepare(config, lr=cfg.lr, warmup=0)
+    policy = run.policy
+    frozen = copy.deepcopy(policy.model).eval().requires_grad_(False) if cfg.beta > 0 else None
+    ref = dataclasses.replace(policy, model=frozen) if frozen is not None else None
+    client = LocalModelClient(policy, max_tokens=config.env.max_tokens, generator=run.generator)
+    sampling = Sampling(temperature=cfg.temperature, max_tokens=config.env.max_tokens)
+    metrics = Metrics(run.out / "metrics.jsonl", run.step)
+    started = time.perf_counter()
+    reward = 0.0
+    with progress(config.run.progress, cfg.steps, "grpo") as bar:
+        bar.update(bar.task_ids[0], completed=run.step)
+        while run.step < cfg.steps:
+            if cfg.time_budget_s and time.perf_counter() - started > cfg.time_budget_s:
+                break
+            t0 = time.perf_counter()
+            tasks = [run.env.task(run.step * cfg.prompts + i, "train", config.env.seed) for i in range(cfg.prompts)]
+            policy.model.eval()
+            scored = asyncio.run(run_episodes(run.env, client, tasks, cfg.group, sampling, cfg.score_workers))
+            rewards = torch.tensor([s.score.value for s in scored]).view(cfg.prompts, cfg.group)
+            advantages = group_advantages(rewards, cfg.scale_rewards)
+            keep = rewards.std(dim=1) > 0 if cfg.dynamic_sampling else torch.ones(cfg.prompts, dtype=torch.bool)
+            batch = to_sequences(scored, advantages, keep, cfg.group)
+            t1 = time.perf_counter()
+            policy.model.train()
+            stats = update(run, batch, ref) if batch else {"loss": 0.0, "clipped": 0.0}
+            run.step += 1
+            reward = float(rewards.mean())
+            correct = sum(s.score.status == ScoreStatus.correct for s in scored) / len(scored)
+            metrics.log(
+                phase="grpo",
+                step=run.step,
+                reward=round(reward, 5),
+                accuracy=round(correct, 5),
+                loss=round(stats["loss"], 6),
+                clipped=round(stats["clipped"], 5),
+                sequences=len(batch),
+                tokens=sum(len(s.ids) for s in batch),
+                generate_s=round(t1 - t0, 3),
+                update_s=round(time.perf_counter() - t1, 3),
+            )
+            bar.update(bar.task_ids[0], completed=run.step, stats=f"reward {reward:.3f} · loss {stats['loss']:+.4f}")
+            if config.run.save_every and run.step % config.run.save_every == 0:
+                run.checkpoint()
+    run.checkpoint()
+    model = run.save_model()
+    plot_curves(read_metrics(metrics.path), run.out / "curve.png", f"GRPO on {run.env.spec}")
+    return GRPOResult(model, run.step, reward, time.perf_counter() - started)
+
+
+__all__ = ["GRPOResult", "Sequence", "to_sequences", "train_grpo", "update"]
