@@ -16,6 +16,7 @@ from rlhub.core.errors import RlhubError
 COMMAND_MODULES = [
     "rlhub.cli.envs",
     "rlhub.cli.hub",
+    "rlhub.cli.serve",
     "rlhub.cli.eval",
     "rlhub.cli.train",
 ]

@@ -1,0 +1,83 @@
+"""Hub operator commands: `serve` (run a hub) and `admin create-user` (talks to the database directly)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+admin = typer.Typer(help="Hub administration on this machine (direct database access).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(admin, name="admin")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8787,
+    workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+    checks: Annotated[bool, typer.Option(help="Run check_env on uploaded wheels in the background.")] = True,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+) -> None:
+    """Run a hub: SQLite and blobs under $RLHUB_HOME/hub (default ~/.rlhub), or $RLHUB_DATABASE_URL."""
+    import uvicorn
+
+    from rlhub.hub.server.config import HubConfig
+    from rlhub.hub.server.db import Database
+    from rlhub.hub.server.services.checks import reset_running
+
+    os.environ["RLHUB_HUB_CHECKS"] = "1" if checks else "0"
+    config = HubConfig.from_env()
+    config.home.mkdir(parents=True, exist_ok=True)
+    db = Database(config.url)
+    db.migrate()
+    reset_running(db)
+    db.dispose()
+    typer.echo(f"rlhub hub on http://{host}:{port} · data in {config.home} · database {config.url.split('@')[-1]}")
+    uvicorn.run(
+        "rlhub.hub.server.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info" if access_log else "warning",
+        backlog=4096,
+        timeout_keep_alive=30,
+    )
+
+
+@admin.command("create-user")
+def create_user(
+    name: Annotated[str, typer.Argument(help="User name: 1-39 lowercase letters or digits.")],
+    password: Annotated[str | None, typer.Option(help="Password for web login (optional).")] = None,
+) -> None:
+    """Create a user and print a new publish token for it (the last line of output)."""
+    from rlhub.core.errors import RlhubError
+    from rlhub.hub.schema import TokenScope
+    from rlhub.hub.server.config import HubConfig
+    from rlhub.hub.server.db import Database
+    from rlhub.hub.server.errors import HubError
+    from rlhub.hub.server.services.accounts import create_token
+    from rlhub.hub.server.services.accounts import create_user as make_user
+
+    config = HubConfig.from_env()
+    config.home.mkdir(parents=True, exist_ok=True)
+    db = Database(config.url)
+    db.migrate()
+    try:
+        with db.write() as session:
+            user = make_user(session, name, password)
+            created = create_token(session, user, "admin-created", TokenScope.publish)
+    except HubError as exc:
+        raise RlhubError(exc.message) from None
+    finally:
+        db.dispose()
+    typer.echo(f"created user {name}; publish token:")
+    typer.echo(created.token)
+
+
+__all__ = ["register"]

@@ -1,0 +1,224 @@
+"""Inspect uploaded wheels and sdists without trusting them.
+
+Members are walked one by one: names must be relative, free of `..`, backslashes and drive letters;
+links, devices and other special members are refused; decompressed bytes are counted against a budget
+while streaming (declared sizes can lie), so a decompression bomb stops at the budget rather than
+filling memory or disk. Nothing is ever extracted by `tarfile`/`zipfile` helpers.
+"""
+
+from __future__ import annotations
+
+import configparser
+import gzip
+import io
+import stat
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import compat32
+from pathlib import Path, PurePosixPath
+
+from rlhub.core.registry import ENTRY_POINT_GROUP
+from rlhub.hub.server.config import Limits
+
+_META_LIMIT = 2 * 1024 * 1024
+
+
+class UnsafeArchive(ValueError):
+    """The archive breaks a safety rule; the message names the member and the rule."""
+
+
+class TooLarge(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Metadata:
+    name: str
+    version: str
+    summary: str = ""
+    license: str | None = None
+    requires_dist: tuple[str, ...] = ()
+    requires_python: str | None = None
+    keywords: tuple[str, ...] = ()
+    description: str = ""
+    description_content_type: str = "text/markdown"
+    entry_points: dict[str, str] = field(default_factory=dict)
+    """`rlhub.environments` entry points (wheels only): name -> target."""
+
+
+def check_member_name(name: str) -> None:
+    if not name or "\x00" in name:
+        raise UnsafeArchive(f"member with an empty or NUL-containing name: {name!r}")
+    if "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise UnsafeArchive(f"member {name!r} has an absolute or Windows path")
+    if ".." in PurePosixPath(name).parts:
+        raise UnsafeArchive(f"member {name!r} escapes the archive (path traversal)")
+
+
+class _Budget:
+    """Counts decompressed bytes across all members."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+
+    def take(self, n: int) -> None:
+        self.used += n
+        if self.used > self.limit:
+            raise TooLarge(f"archive decompresses to more than {self.limit} bytes (decompression bomb?)")
+
+
+class _CountingReader(io.RawIOBase):
+    """A readable stream that charges every byte it yields to a budget."""
+
+    def __init__(self, inner: io.BufferedIOBase | gzip.GzipFile, budget: _Budget):
+        self.inner = inner
+        self.budget = budget
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.inner.read(len(buffer))
+        self.budget.take(len(data))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def walk_zip(data: bytes, limits: Limits) -> Iterator[tuple[str, bytes]]:
+    """Yield (name, content) of every regular file after checking the whole listing."""
+    budget = _Budget(limits.max_unpacked_bytes)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise UnsafeArchive(f"not a valid zip archive: {exc}") from None
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise TooLarge(f"archive has {len(infos)} members (limit {limits.max_members})")
+    seen: set[str] = set()
+    declared = 0
+    for info in infos:
+        check_member_name(info.filename)
+        kind = stat.S_IFMT(info.external_attr >> 16)  # 0: no Unix type recorded, a plain file
+        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+            raise UnsafeArchive(f"member {info.filename!r} is a link or special file")
+        if info.filename in seen:
+            raise UnsafeArchive(f"member {info.filename!r} appears twice")
+        seen.add(info.filename)
+        if info.file_size > 1024 * 1024 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise TooLarge(f"member {info.filename!r} has a compression ratio over {limits.max_ratio} (bomb?)")
+        declared += info.file_size
+    if declared > limits.max_unpacked_bytes:
+        raise TooLarge(f"archive declares {declared} unpacked bytes (limit {limits.max_unpacked_bytes})")
+    for info in infos:
+        if info.is_dir():
+            continue
+        with zf.open(info) as member:
+            content = member.read(limits.max_unpacked_bytes - budget.used + 1)
+        budget.take(len(content))
+        yield info.filename, content
+
+
+def walk_tar_gz(data: bytes, limits: Limits) -> Iterator[tuple[str, bytes]]:
+    """Stream a .tar.gz, refusing links and special members, with a decompressed-byte budget."""
+    budget = _Budget(limits.max_unpacked_bytes)
+    raw = _CountingReader(gzip.GzipFile(fileobj=io.BytesIO(data)), budget)
+    count = 0
+    try:
+        with tarfile.open(fileobj=io.BufferedReader(raw), mode="r|") as tar:
+            for member in tar:
+                count += 1
+                if count > limits.max_members:
+                    raise TooLarge(f"archive has more than {limits.max_members} members")
+                check_member_name(member.name)
+                if member.isdir():
+                    continue
+                if not member.isreg():
+                    raise UnsafeArchive(f"member {member.name!r} is a link or special file (type {member.type!r})")
+                extracted = tar.extractfile(member)
+                yield member.name, extracted.read() if extracted else b""
+    except (tarfile.TarError, gzip.BadGzipFile, EOFError, OSError) as exc:
+        raise UnsafeArchive(f"not a valid .tar.gz archive: {exc}") from None
+
+
+def walk(filename: str, data: bytes, limits: Limits) -> Iterator[tuple[str, bytes]]:
+    if filename.endswith((".whl", ".zip")):
+        return walk_zip(data, limits)
+    if filename.endswith(".tar.gz"):
+        return walk_tar_gz(data, limits)
+    raise UnsafeArchive(f"{filename}: only .whl, .tar.gz and .zip files are accepted")
+
+
+def inspect(filename: str, data: bytes, limits: Limits) -> Metadata:
+    """Check every member and return the package metadata (METADATA for wheels, PKG-INFO for sdists)."""
+    wheel = filename.endswith(".whl")
+    metadata: bytes | None = None
+    entry_points: bytes | None = None
+    for name, content in walk(filename, data, limits):
+        parts = PurePosixPath(name).parts
+        if wheel and len(parts) == 2 and parts[0].endswith(".dist-info"):
+            if parts[1] == "METADATA":
+                metadata = content[:_META_LIMIT]
+            elif parts[1] == "entry_points.txt":
+                entry_points = content[:_META_LIMIT]
+        elif not wheel and len(parts) == 2 and parts[1] == "PKG-INFO":
+            metadata = content[:_META_LIMIT]
+    if metadata is None:
+        raise UnsafeArchive(f"{filename} has no {'*.dist-info/METADATA' if wheel else 'top-level PKG-INFO'}")
+    return parse_metadata(metadata, entry_points)
+
+
+def parse_metadata(raw: bytes, entry_points: bytes | None = None) -> Metadata:
+    msg = BytesParser(policy=compat32).parsebytes(raw)
+
+    def one(key: str) -> str | None:
+        value = msg.get(key)
+        return str(value).strip() if value is not None else None
+
+    keywords = one("Keywords") or ""
+    separator = "," if "," in keywords else None
+    body = msg.get_payload()
+    description = body if isinstance(body, str) and body.strip() else one("Description") or ""
+    return Metadata(
+        name=one("Name") or "",
+        version=one("Version") or "",
+        summary=one("Summary") or "",
+        license=one("License-Expression") or one("License"),
+        requires_dist=tuple(str(v).strip() for v in msg.get_all("Requires-Dist") or ()),
+        requires_python=one("Requires-Python"),
+        keywords=tuple(dict.fromkeys(k.strip().lower() for k in keywords.split(separator) if k.strip())),
+        description=description,
+        description_content_type=one("Description-Content-Type") or "text/markdown",
+        entry_points=_entry_points(entry_points),
+    )
+
+
+def _entry_points(raw: bytes | None) -> dict[str, str]:
+    if not raw:
+        return {}
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(raw.decode("utf-8", "replace"))
+    except configparser.Error as exc:
+        raise UnsafeArchive(f"entry_points.txt is not valid: {exc}") from None
+    if not parser.has_section(ENTRY_POINT_GROUP):
+        return {}
+    return {k.strip(): v.strip() for k, v in parser.items(ENTRY_POINT_GROUP)}
+
+
+def extract(filename: str, data: bytes, limits: Limits, target: Path) -> None:
+    """Write the archive's regular files under `target` (after the same checks as `inspect`)."""
+    root = target.resolve()
+    for name, content in walk(filename, data, limits):
+        path = (root / name).resolve()
+        if root not in path.parents:
+            raise UnsafeArchive(f"member {name!r} escapes the target directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+
+__all__ = ["Metadata", "TooLarge", "UnsafeArchive", "check_member_name", "extract", "inspect", "parse_metadata", "walk"]

@@ -1,0 +1,82 @@
+"""`Hub`: the long-lived objects one server process shares (database, blobs, index cache, workers)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import Counter
+
+from sqlalchemy import update
+
+from rlhub.hub.server.config import HubConfig
+from rlhub.hub.server.db import Database
+from rlhub.hub.server.models import Project
+from rlhub.hub.server.simple import SimpleIndex, touch
+from rlhub.hub.server.storage import LocalBlobStore
+
+
+class DownloadCounter:
+    """Counts downloads in memory and adds them to the database in one write every few seconds,
+    so a burst of installs does not become a burst of write transactions."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._pending: Counter[int] = Counter()
+        self._lock = threading.Lock()
+
+    def add(self, project_id: int) -> None:
+        with self._lock:
+            self._pending[project_id] += 1
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, Counter()
+        if not pending:
+            return
+        with self.db.write() as session:
+            for project_id, n in pending.items():
+                session.execute(update(Project).where(Project.id == project_id).values(downloads=Project.downloads + n))
+
+
+class Hub:
+    def __init__(self, config: HubConfig):
+        self.config = config
+        config.home.mkdir(parents=True, exist_ok=True)
+        self.db = Database(config.url)
+        self.store = LocalBlobStore(config.blob_dir)
+        self.index = SimpleIndex(self.db, config.stamp_path)
+        self.downloads = DownloadCounter(self.db)
+        self.session_secret = (config.session_secret or self._session_secret()).encode()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.checker: object | None = None
+
+    def _session_secret(self) -> str:
+        path = self.config.home / "session.key"
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def changed(self) -> None:
+        """The simple index must be re-rendered (publish, yank, visibility)."""
+        touch(self.config.stamp_path)
+
+    def start(self) -> None:
+        thread = threading.Thread(target=self._flush_loop, name="rlhub-downloads", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(2.0):
+            self.downloads.flush()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.downloads.flush()
+        self.db.dispose()
+
+
+__all__ = ["DownloadCounter", "Hub"]

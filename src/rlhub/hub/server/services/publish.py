@@ -1,0 +1,216 @@
+"""Publishing one file: every check first, then the blob, then one database transaction.
+
+Order matters for crash safety: the blob is written (atomically, content-addressed) before the
+transaction that makes it visible, so a crash leaves at worst an unreferenced blob, never a version
+row pointing at nothing. Uniqueness (one file per filename, one version per canonical version, one
+project per name and per confusable skeleton) is the database's job: of two racing publishes exactly
+one commits and the other gets a 409 that says what already exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_version,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rlhub.core.errors import InvalidId
+from rlhub.core.ids import EnvId
+from rlhub.hub.schema import FILES_PATH, CheckStatus, ErrorCode, UploadResponse
+from rlhub.hub.server.archive import Metadata, TooLarge, UnsafeArchive, inspect
+from rlhub.hub.server.config import Limits
+from rlhub.hub.server.db import Database
+from rlhub.hub.server.errors import HubError
+from rlhub.hub.server.models import File, Owner, Project, utcnow
+from rlhub.hub.server.models import Version as VersionRow
+from rlhub.hub.server.names import normalize, skeleton, split_distribution
+from rlhub.hub.server.services.accounts import Principal
+from rlhub.hub.server.storage import BlobStore
+
+FILETYPES = ("bdist_wheel", "sdist")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The fields of a PyPI-protocol upload form that the hub uses."""
+
+    name: str
+    version: str
+    filetype: str
+    filename: str
+    content: bytes
+    sha256_digest: str | None = None
+    private: bool = False
+
+
+def _parse_version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        raise HubError(ErrorCode.bad_metadata, f"{text!r} is not a valid version (PEP 440)") from None
+
+
+def check_filename(upload: Upload, normalized: str, version: Version) -> None:
+    try:
+        if upload.filetype == "bdist_wheel":
+            if not upload.filename.endswith(".whl"):
+                raise InvalidWheelFilename(upload.filename)
+            file_name, file_version, *_ = parse_wheel_filename(upload.filename)
+        else:
+            file_name, file_version = parse_sdist_filename(upload.filename)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        raise HubError(ErrorCode.invalid, f"{upload.filename!r} is not a valid {upload.filetype} filename") from None
+    if normalize(file_name) != normalized or file_version != version:
+        raise HubError(ErrorCode.invalid, f"{upload.filename!r} does not belong to {normalized} {version}")
+
+
+def env_ids(metadata: Metadata) -> list[str]:
+    """`owner/name` ids named by the wheel's `rlhub.environments` entry points (keys are distributions)."""
+    out = []
+    for key in metadata.entry_points:
+        try:
+            out.append(split_distribution(key).base)
+        except InvalidId:
+            continue
+    return sorted(set(out))
+
+
+def validate(upload: Upload, limits: Limits) -> tuple[EnvId, Version, Metadata, str]:
+    """Every check that needs no database; returns (id, version, metadata, sha256)."""
+    if upload.filetype not in FILETYPES:
+        raise HubError(
+            ErrorCode.invalid, f"filetype {upload.filetype!r} not accepted; expected one of {', '.join(FILETYPES)}"
+        )
+    if len(upload.content) > limits.max_upload_bytes:
+        raise HubError(
+            ErrorCode.too_large, f"{upload.filename} is {len(upload.content)} bytes (limit {limits.max_upload_bytes})"
+        )
+    try:
+        env = split_distribution(upload.name)
+    except InvalidId as exc:
+        raise HubError(ErrorCode.bad_name, str(exc)) from None
+    version = _parse_version(upload.version)
+    check_filename(upload, env.distribution, version)
+    digest = hashlib.sha256(upload.content).hexdigest()
+    if upload.sha256_digest and upload.sha256_digest.lower() != digest:
+        raise HubError(ErrorCode.invalid, f"sha256_digest does not match the uploaded content (got {digest})")
+    try:
+        metadata = inspect(upload.filename, upload.content, limits)
+    except UnsafeArchive as exc:
+        raise HubError(ErrorCode.unsafe_archive, f"{upload.filename}: {exc}") from None
+    except TooLarge as exc:
+        raise HubError(ErrorCode.too_large, f"{upload.filename}: {exc}") from None
+    if normalize(metadata.name) != env.distribution:
+        raise HubError(ErrorCode.bad_metadata, f"metadata names {metadata.name!r}, the upload says {upload.name!r}")
+    if _parse_version(metadata.version) != version:
+        raise HubError(ErrorCode.bad_metadata, f"metadata version {metadata.version!r} differs from {upload.version!r}")
+    return env, version, metadata, digest
+
+
+def publish(db: Database, store: BlobStore, principal: Principal, upload: Upload, limits: Limits) -> UploadResponse:
+    env, version, metadata, digest = validate(upload, limits)
+    principal.require_publish(env.owner)
+    store.put(upload.content)
+    for attempt in range(3):
+        try:
+            with db.write() as session:
+                return _record(session, env, version, metadata, digest, upload, limits)
+        except IntegrityError:
+            if attempt == 2:
+                raise HubError(ErrorCode.conflict, f"{upload.filename} lost a concurrent publish; try again") from None
+    raise AssertionError("unreachable")
+
+
+def _record(
+    session: Session, env: EnvId, version: Version, metadata: Metadata, digest: str, upload: Upload, limits: Limits
+) -> UploadResponse:
+    project = session.scalar(select(Project).where(Project.normalized == env.distribution))
+    if project is None:
+        project = _new_project(session, env, upload.private)
+    existing = session.scalar(select(File).where(File.filename == upload.filename))
+    if existing is not None:
+        same = "with identical content" if existing.sha256 == digest else "with different content"
+        raise HubError(
+            ErrorCode.conflict,
+            f"{upload.filename} already exists {same}; published files never change (bump the version)",
+        )
+    canonical = canonicalize_version(version)
+    row = session.scalar(
+        select(VersionRow).where(VersionRow.project_id == project.id, VersionRow.canonical == canonical)
+    )
+    new_version = row is None
+    if row is None:
+        row = VersionRow(
+            project_id=project.id,
+            version=str(version),
+            canonical=canonical,
+            summary=metadata.summary[:512],
+            license=(metadata.license or None) and metadata.license[:512],
+            requires_dist=list(metadata.requires_dist),
+            requires_python=metadata.requires_python,
+            tags=list(metadata.keywords),
+            env_ids=env_ids(metadata),
+            readme=metadata.description[: limits.max_readme_chars],
+            readme_content_type=metadata.description_content_type,
+            check_status=CheckStatus.pending.value,
+        )
+        session.add(row)
+        session.flush()
+    elif not row.env_ids and metadata.entry_points:
+        row.env_ids = env_ids(metadata)  # an sdist came first; the wheel adds what only it knows
+    session.add(
+        File(
+            version_id=row.id,
+            filename=upload.filename,
+            filetype=upload.filetype,
+            sha256=digest,
+            size=len(upload.content),
+            requires_python=metadata.requires_python,
+        )
+    )
+    project.updated_at = utcnow()
+    project.search_text = search_text(env, row)
+    session.flush()
+    return UploadResponse(
+        owner=env.owner,
+        name=env.name,
+        version=row.version,
+        filename=upload.filename,
+        sha256=digest,
+        size=len(upload.content),
+        url=f"{FILES_PATH}{digest}/{upload.filename}",
+        new_version=new_version,
+        check=CheckStatus(row.check_status),
+    )
+
+
+def _new_project(session: Session, env: EnvId, private: bool) -> Project:
+    owner = session.scalar(select(Owner).where(Owner.name == env.owner))
+    if owner is None:
+        raise HubError(ErrorCode.forbidden, f"no user or organisation {env.owner!r} exists to own {env.distribution}")
+    shape = skeleton(env.distribution)
+    lookalike = session.scalar(select(Project.normalized).where(Project.skeleton == shape))
+    if lookalike is not None:
+        raise HubError(ErrorCode.confusable_name, f"{env.distribution!r} is too similar to the existing {lookalike!r}")
+    project = Project(owner_id=owner.id, name=env.name, normalized=env.distribution, skeleton=shape, private=private)
+    session.add(project)
+    session.flush()
+    return project
+
+
+def search_text(env: EnvId, version: VersionRow) -> str:
+    parts = [env.owner, env.name, env.base, version.summary, " ".join(version.tags), version.readme[:20_000]]
+    return "\n".join(parts).lower()
+
+
+__all__ = ["FILETYPES", "Upload", "check_filename", "env_ids", "publish", "search_text", "validate"]

@@ -1,0 +1,123 @@
+"""Evaluation results: a pushed rollout log is re-scored with the published version's own verifier.
+
+The client's rewards are never trusted: the hub regenerates every task from the version's code and
+scores every rollout again (in the sandbox); a log whose tasks or rewards disagree is rejected with
+the first disagreement as the reason. Only the hub's numbers reach the leaderboard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import select
+
+from rlhub.core.errors import InvalidId, LogError
+from rlhub.core.ids import EnvId
+from rlhub.hub.schema import ErrorCode, Leaderboard, LeaderboardEntry, ResultInfo, ResultUpload
+from rlhub.hub.server.config import HubConfig
+from rlhub.hub.server.db import Database
+from rlhub.hub.server.errors import HubError
+from rlhub.hub.server.models import Result
+from rlhub.hub.server.services.accounts import Principal
+from rlhub.hub.server.services.catalog import get_project, get_version
+from rlhub.hub.server.services.untrusted import run_untrusted
+from rlhub.hub.server.storage import BlobStore
+
+
+def result_info(result: Result) -> ResultInfo:
+    project = result.version.project
+    return ResultInfo(
+        id=result.id,
+        owner=project.owner.name,
+        name=project.name,
+        version=result.version.version,
+        model=result.model,
+        score=result.score,
+        stderr=result.stderr,
+        n=result.n,
+        submitter=result.submitter.name,
+        created_at=result.created_at,
+    )
+
+
+def submit(db: Database, store: BlobStore, config: HubConfig, principal: Principal, upload: ResultUpload) -> ResultInfo:
+    from rlhub.rollout.log import read_log
+
+    if principal.scope.value != "publish":
+        raise HubError(ErrorCode.forbidden, "pushing results needs a publish token, not a read-only one")
+    data = upload.log.encode()
+    if len(data) > config.limits.max_log_bytes:
+        raise HubError(ErrorCode.too_large, f"the log is {len(data)} bytes (limit {config.limits.max_log_bytes})")
+    with tempfile.TemporaryDirectory(prefix="rlhub-log-") as tmp:
+        path = Path(tmp) / "run.jsonl"
+        path.write_bytes(data if data.endswith(b"\n") else data + b"\n")
+        try:
+            header = read_log(path).header
+            env = EnvId.parse(header.env)
+        except (LogError, InvalidId) as exc:
+            raise HubError(ErrorCode.invalid, f"not a valid rollout log: {exc}") from None
+        if env.version is None:
+            raise HubError(ErrorCode.unknown_version, f"the log names {header.env} without a version")
+        with db.read() as session:
+            project = get_project(session, env.owner, env.name, principal)
+            try:
+                version = get_version(project, env.version)
+            except HubError:
+                raise HubError(
+                    ErrorCode.unknown_version, f"{env.base} has no published version {env.version}"
+                ) from None
+            wheel = next((f for f in version.files if f.filetype == "bdist_wheel"), None)
+            project_id, version_id = project.id, version.id
+        if wheel is None:
+            raise HubError(ErrorCode.unknown_version, f"{env} has no wheel on the hub to re-score with")
+        with store.open(wheel.sha256) as blob:
+            package = blob.read()
+        outcome = run_untrusted(
+            package, wheel.filename, config.limits, "rescore", str(path), config.rescore_timeout_s, extra=(Path(tmp),)
+        )
+    if outcome.answer is None:
+        raise HubError(ErrorCode.invalid, f"the hub could not re-score this log: {outcome.log}")
+    if not outcome.answer["ok"]:
+        raise HubError(ErrorCode.tampered, f"rejected: {outcome.answer['reason']}")
+    with db.write() as session:
+        result = Result(
+            project_id=project_id,
+            version_id=version_id,
+            submitter_id=principal.user_id,
+            model=(upload.model or outcome.answer["model"])[:200],
+            score=float(outcome.answer["mean"]),
+            stderr=float(outcome.answer["stderr"]),
+            n=int(outcome.answer["n"]),
+            log_sha256=hashlib.sha256(data).hexdigest(),
+        )
+        session.add(result)
+        session.flush()
+        return result_info(result)
+
+
+def get_result(session_db: Database, result_id: int, principal: Principal | None) -> ResultInfo:
+    with session_db.read() as session:
+        result = session.get(Result, result_id)
+        if result is None:
+            raise HubError(ErrorCode.not_found, f"no result {result_id}")
+        project = result.version.project
+        get_project(session, project.owner.name, project.name, principal)  # visibility
+        return result_info(result)
+
+
+def leaderboard(
+    db: Database, owner: str, name: str, principal: Principal | None, version: str | None = None
+) -> Leaderboard:
+    with db.read() as session:
+        project = get_project(session, owner, name, principal)
+        query = select(Result).where(Result.project_id == project.id)
+        if version is not None:
+            query = query.where(Result.version_id == get_version(project, version).id)
+        rows = sorted(session.scalars(query), key=lambda r: (-r.score, r.created_at))
+        entries = tuple(LeaderboardEntry(rank=i + 1, result=result_info(r)) for i, r in enumerate(rows))
+    return Leaderboard(owner=owner, name=name, version=version, entries=entries)
+
+
+__all__ = ["get_result", "leaderboard", "result_info", "submit"]
