@@ -244,7 +244,8 @@ def test_runs_unprivileged(pool: SandboxPool) -> None:
         import os
         status = dict(line.split(":\\t") for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)
         print(os.getuid() != 0, os.geteuid() != 0, status["CapEff"], status["CapPrm"], status["NoNewPrivs"])
-        for attempt in (lambda: os.setuid(0), lambda: os.chroot("/tmp"), lambda: os.mknod("/tmp/null2", 0o20666, os.makedev(1, 3))):
+        mknod = lambda: os.mknod("/tmp/null2", 0o20666, os.makedev(1, 3))
+        for attempt in (lambda: os.setuid(0), lambda: os.chroot("/tmp"), mknod):
             try:
                 attempt()
                 print("allowed")
