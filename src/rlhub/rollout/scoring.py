@@ -10,7 +10,9 @@ If a worker dies, the pool is rebuilt and the affected rollouts get an `error` s
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
+import signal
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +23,7 @@ from rlhub.core.env import Environment
 from rlhub.core.types import Message, Score, ScoreStatus, Task
 
 _MAX_BATCH = 32
+_PR_SET_PDEATHSIG = 1
 _env: Environment | None = None
 
 Job = tuple[Task, Sequence[Message], dict[str, Any]]
@@ -29,6 +32,8 @@ Job = tuple[Task, Sequence[Message], dict[str, Any]]
 def _init(env: Environment) -> None:
     global _env
     _env = env
+    if sys.platform == "linux":  # die with the runner, even when it is SIGKILLed
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _score_batch(jobs: list[Job]) -> list[Score]:
