@@ -13,11 +13,15 @@ ENV_SOURCE = '''
 import rlhub
 
 
+def exact(response, answer):
+    return float(response.strip() == str(answer))
+
+
 @rlhub.environment("{owner}/{name}", version="{version}")
 class Demo(rlhub.SingleTurnEnv):
     """Add two small numbers."""
 
-    rubric = rlhub.Rubric(correct=lambda response, answer: float(response.strip() == str(answer)))
+    rubric = rlhub.Rubric(correct=exact)
 
     def make_task(self, rng):
         a, b = rng.randint(0, 999), rng.randint(0, 999)

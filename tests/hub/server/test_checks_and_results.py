@@ -1,0 +1,110 @@
+"""The background check (check_env in the sandbox) and results re-scored by the hub."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from rlhub.core.registry import load
+from rlhub.hub.schema import CheckStatus, Leaderboard, ResultInfo
+from rlhub.hub.server.services.checks import CheckWorker
+from rlhub.rollout import MockClient, RunConfig, run_sync
+from rlhub.rollout import run as run_eval
+from tests.hub.server.conftest import HubFixture
+from tests.hub.server.wheels import ENV_SOURCE
+
+
+def run_checks(hub: HubFixture) -> None:
+    worker = CheckWorker(hub.hub.config, hub.hub.db, hub.hub.store, hub.hub._stop)
+    while worker.step():
+        pass
+
+
+def test_check_runs_on_upload_and_is_shown(hub: HubFixture) -> None:
+    token = hub.user("acme")
+    hub.publish(token, "acme", "good")
+    broken = ENV_SOURCE.format(owner="acme", name="broken", version="0.1.0").replace(
+        "float(response.strip() == str(answer))", "1.0"
+    )
+    hub.publish(token, "acme", "broken", source=broken)
+    run_checks(hub)
+    good = hub.client.get("/api/v1/envs/acme/good/versions/0.1.0").json()["check"]
+    assert good["status"] == CheckStatus.passed.value, good["report"]
+    assert "sandbox" in good["report"]
+    bad = hub.client.get("/api/v1/envs/acme/broken/versions/0.1.0").json()["check"]
+    assert bad["status"] == CheckStatus.failed.value
+    assert any(not r["ok"] and "wrong answers" in r["name"] for r in bad["results"])
+    assert "checked: passed" in hub.client.get("/acme/good").text
+
+
+def test_check_has_no_network(hub: HubFixture) -> None:
+    """The uploaded code runs sandboxed: a connection to a listening loopback port fails there."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        source = "import socket\nsocket.create_connection(('127.0.0.1', %d), timeout=2).close()\n" % port
+        source += ENV_SOURCE.format(owner="acme", name="phone", version="0.1.0")
+        token = hub.user("acme")
+        hub.publish(token, "acme", "phone", source=source)
+        run_checks(hub)
+    check = hub.client.get("/api/v1/envs/acme/phone/versions/0.1.0").json()["check"]
+    assert check["status"] == CheckStatus.error.value
+    assert "Network is unreachable" in check["report"] or "Connection refused" in check["report"], check["report"]
+
+
+def make_log(tmp_path: Path, owner: str, name: str, n: int = 8) -> Path:
+    module = tmp_path / f"{owner}_{name}_env.py"
+    module.write_text(ENV_SOURCE.format(owner=owner, name=name, version="0.1.0"))
+    env = load(str(module))
+    tasks = env.tasks(n, "test")
+    out = tmp_path / "run.jsonl"
+    run_sync(run_eval(env, MockClient(env, tasks, accuracy=0.5), RunConfig(n=n, score_workers=1, progress=False), out))
+    return out
+
+
+def test_results_are_rescored_and_ranked(hub: HubFixture, tmp_path: Path) -> None:
+    token = hub.user("evalco")
+    hub.publish(token, "evalco", "adder")
+    log = make_log(tmp_path, "evalco", "adder")
+    auth = {"Authorization": f"Bearer {token}"}
+    pushed = hub.client.post("/api/v1/results", json={"log": log.read_text(), "model": "mock-50"}, headers=auth)
+    assert pushed.status_code == 201, pushed.text
+    result = ResultInfo.model_validate(pushed.json())
+    assert (result.model, result.n, result.version) == ("mock-50", 8, "0.1.0")
+    assert result.score == pytest.approx(0.5)
+    board = Leaderboard.model_validate(hub.client.get("/api/v1/envs/evalco/adder/leaderboard").json())
+    assert [e.result.id for e in board.entries] == [result.id]
+    page = hub.client.get("/evalco/adder").text
+    assert "mock-50" in page and "<svg" in page
+
+
+def test_tampered_logs_are_rejected_with_a_reason(hub: HubFixture, tmp_path: Path) -> None:
+    token = hub.user("evalco")
+    hub.publish(token, "evalco", "adder")
+    lines = make_log(tmp_path, "evalco", "adder").read_text().splitlines()
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def push(records: list[str]) -> dict[str, str]:
+        response = hub.client.post("/api/v1/results", json={"log": "\n".join(records) + "\n"}, headers=auth)
+        assert response.status_code == 422, response.text
+        return response.json()["error"]
+
+    wrong = next(i for i, line in enumerate(lines) if '"rollout"' in line and '"value":0.0' in line)
+    inflated = lines.copy()
+    inflated[wrong] = lines[wrong].replace('"value":0.0', '"value":1.0').replace('"status":"incorrect"', '"status":"correct"')
+    error = push(inflated)
+    assert error["code"] == "tampered" and "claims reward 1" in error["message"]
+
+    record = json.loads(lines[wrong])
+    record["task"]["answer"] = record["messages"][-1]["content"]  # make the wrong answer "right"
+    record["score"] = {**record["score"], "value": 1.0, "status": "correct"}
+    forged = lines.copy()
+    forged[wrong] = json.dumps(record)
+    assert "differs" in push(forged)["message"]
+
+    unknown = [lines[0].replace("evalco/adder@0.1.0", "evalco/adder@9.9.9"), *lines[1:]]
+    assert push(unknown)["code"] == "unknown_version"
