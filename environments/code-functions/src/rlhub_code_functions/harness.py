@@ -63,8 +63,8 @@ def prepare(code: str, entry: str, tests: Sequence[dict[str, Any]], timeout_s: f
     return Prepared(sandbox.Job(program, stdin, limits), mark, [t["expected"] for t in tests])
 
 
-def judge(prepared: Prepared, result: sandbox.ExecResult) -> Score:
-    """Reward = share of tests whose returned value equals the expected one."""
+def outcomes(prepared: Prepared, result: sandbox.ExecResult) -> list[str]:
+    """Per test: "" when it passed, else why it failed."""
     reported: dict[int, Any] = {}
     for line in result.stdout.splitlines():
         head, _, rest = line.partition(" ")
@@ -75,29 +75,33 @@ def judge(prepared: Prepared, result: sandbox.ExecResult) -> Score:
             reported[int(index)] = json.loads(payload)
         except ValueError:
             continue
-    passed = 0
-    first_failure = ""
+    out = []
     for i, expected in enumerate(prepared.expected):
         got = reported.get(i)
-        if got is not None and got[0] == "ok" and same(got[1], expected):
-            passed += 1
-        elif not first_failure:
-            first_failure = _why(i, got, expected, result)
-    total = len(prepared.expected)
-    value = passed / total if total else 0.0
+        ok = got is not None and got[0] == "ok" and same(got[1], expected)
+        out.append("" if ok else _why(got, expected, result))
+    return out
+
+
+def judge(prepared: Prepared, result: sandbox.ExecResult) -> Score:
+    """Reward = share of tests whose returned value equals the expected one."""
+    failures = outcomes(prepared, result)
+    total = len(failures)
+    passed = failures.count("")
     if passed == total:
         return Score(value=1.0, status=ScoreStatus.correct, extracted=f"{passed}/{total}")
     status = ScoreStatus.timeout if result.status == "timeout" else ScoreStatus.incorrect
-    return Score(value=value, status=status, extracted=f"{passed}/{total}", detail=first_failure)
+    first = next(f"test {i}: {why}" for i, why in enumerate(failures) if why)
+    return Score(value=passed / total, status=status, extracted=f"{passed}/{total}", detail=first)
 
 
-def _why(index: int, got: Any, expected: Any, result: sandbox.ExecResult) -> str:
+def _why(got: Any, expected: Any, result: sandbox.ExecResult) -> str:
     if got is None:
         tail = result.stderr.strip().splitlines()[-1:] or [result.status]
-        return f"test {index}: no result ({result.status}: {tail[0][:200]})"
+        return f"no result ({result.status}: {tail[0][:200]})"
     if got[0] == "raised":
-        return f"test {index}: raised {got[1]}"
-    return f"test {index}: returned {json.dumps(got[1])[:200]}, expected {json.dumps(expected)[:200]}"
+        return f"raised {got[1]}"
+    return f"returned {json.dumps(got[1])[:200]}, expected {json.dumps(expected)[:200]}"
 
 
 def same(got: Any, expected: Any) -> bool:
@@ -125,4 +129,4 @@ def score_code(
     return judge(prepared, result)
 
 
-__all__ = ["Prepared", "extract_code", "judge", "prepare", "same", "score_code"]
+__all__ = ["Prepared", "extract_code", "judge", "outcomes", "prepare", "same", "score_code"]

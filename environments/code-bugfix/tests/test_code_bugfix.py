@@ -1,0 +1,91 @@
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+
+import pytest
+from rlhub_code_bugfix import CodeBugfix
+from rlhub_code_bugfix.env import bugs, report_tests
+from rlhub_code_bugfix.harness import judge, prepare
+
+import rlhub
+from rlhub.verify import sandbox
+
+
+class Script:
+    """A model that answers with `policy(messages)`."""
+
+    name = "script"
+
+    def __init__(self, policy: Callable[[Sequence[rlhub.Message]], rlhub.Message]):
+        self.policy = policy
+
+    async def complete(self, messages, *, tools=(), sampling=rlhub.Sampling()):  # type: ignore[no-untyped-def]
+        return [rlhub.Completion(message=self.policy(messages))]
+
+
+def play(env: CodeBugfix, task: rlhub.Task, policy: Callable[[Sequence[rlhub.Message]], rlhub.Message]):  # type: ignore[no-untyped-def]
+    episode = asyncio.run(env.rollout(task, Script(policy)))
+    return episode, env.score(task, episode.messages, episode.info)
+
+
+def test_check_env_passes() -> None:
+    report = rlhub.check_env(CodeBugfix(), n=20)
+    assert report.ok, report.failures()
+
+
+def test_every_bug_fails_some_tests_and_every_fix_passes_all() -> None:
+    data = bugs()
+    assert len(data) >= 100 and len({b["problem"] for b in data}) >= 80
+    prepared = [
+        prepare(code, b["signature"].removeprefix("def ").split("(")[0], b["tests"], 10.0, 512)
+        for b in data
+        for code in (b["buggy"], b["solution"])
+    ]
+    scores = [judge(p, r) for p, r in zip(prepared, sandbox.run_batch([p.job for p in prepared]), strict=True)]
+    buggy, fixed = scores[0::2], scores[1::2]
+    assert all(0.0 < s.value < 1.0 for s in buggy)
+    assert all(s.value == 1.0 for s in fixed)
+
+
+def test_run_tests_shows_visible_outcomes_and_only_a_hidden_count() -> None:
+    bug = next(b for b in bugs() if b["id"] == "is_prime-2")
+    tests = bug["tests"]
+    report = report_tests(bug["buggy"], "is_prime", tests, bug["examples"], 10.0)
+    assert report.splitlines()[0] == "Visible tests:"
+    assert "PASS is_prime(7)" in report and report.endswith("Hidden tests: 5/7 passed")
+    hidden_args = [repr(t["args"][0]) for t in tests[bug["examples"] :]]
+    assert not any(f"is_prime({a})" in report for a in hidden_args)
+    everything = report_tests(bug["buggy"], "is_prime", tests, len(tests), 10.0)
+    assert "FAIL is_prime(9): returned true, expected false" in everything
+    fixed = report_tests(bug["solution"], "is_prime", tests, bug["examples"], 10.0)
+    assert fixed.endswith(f"Hidden tests: {len(tests) - bug['examples']}/{len(tests) - bug['examples']} passed")
+
+
+def test_the_tool_runs_in_an_episode_and_the_final_code_is_what_counts() -> None:
+    env = CodeBugfix()
+    task = env.task(3, "test")
+    call = rlhub.ToolCall(id="c1", name="run_tests", arguments=json.dumps({"code": ""}))
+
+    def test_then_submit_the_bug(messages: Sequence[rlhub.Message]) -> rlhub.Message:
+        if messages[-1].role != "tool":
+            return rlhub.Message.assistant(tool_calls=(call,))
+        return rlhub.Message.assistant(f"```python\n{task.info['buggy']}```")
+
+    episode, score = play(env, task, test_then_submit_the_bug)
+    assert episode.info["test_runs"] == 1 and "Hidden tests:" in episode.messages[1].content
+    assert 0.0 < score.value < 1.0
+
+    episode, score = play(env, task, lambda m: rlhub.Message.assistant(tool_calls=(call,)))
+    assert episode.turns == env.max_turns and score.value == 0.0
+
+
+def test_knobs_and_splits() -> None:
+    hinted = CodeBugfix(hint=True, difficulties=("easy",))
+    task = hinted.task(0)
+    assert "Hint: the bug is on line" in task.prompt[0].content and task.tags == ("difficulty:easy",)
+    env = CodeBugfix()
+    train = {b["problem"] for b in env.split_bugs("train")}
+    test = {b["problem"] for b in env.split_bugs("test")}
+    assert train and test and not train & test
+    with pytest.raises(rlhub.ConfigError):
+        CodeBugfix(timeout_s=0)
