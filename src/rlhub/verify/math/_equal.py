@@ -70,6 +70,8 @@ def evaluate(node: Node, env: dict[str, complex]) -> Value:
         return _factorial(evaluate(node[1], env))
     if kind == "pct":
         return evaluate(node[1], env) / 100
+    if kind == "deg":
+        return _check(_complex(evaluate(node[1], env)) * (math.pi / 180))
     raise Undecided(f"{kind} is not a number")
 
 
@@ -156,14 +158,14 @@ def _function(name: str, args: list[Value]) -> Value:
         if len(args) != 2:
             raise Undecided("binom takes two arguments")
         n, k = args
-        if (
-            isinstance(n, Fraction)
-            and isinstance(k, Fraction)
-            and n.denominator == k.denominator == 1
-            and 0 <= n <= 10_000
-        ):
-            return Fraction(math.comb(int(n), int(k)) if k >= 0 else 0)
-        raise Undecided("binom of a non-integer")
+        if isinstance(k, Fraction) and k.denominator == 1 and 0 <= k <= 1000:
+            if isinstance(n, Fraction) and int(k) * _bits(n) > MAX_BITS:
+                raise Undecided("binom too large")
+            result: Value = Fraction(1)
+            for j in range(int(k)):  # falling factorial: works for any n, integer or not
+                result = result * (n - j)
+            return _check(result / math.factorial(int(k)))
+        raise Undecided("binom with a non-integer k")
     if len(args) != 1:
         raise Undecided(f"{name} takes one argument")
     (x,) = args
@@ -247,7 +249,8 @@ def scalar_equal(a: Node, b: Node) -> bool | None:
         except Undefined:
             return None
         except Undecided:
-            return _same_tower(a, b)
+            verdict = _different_magnitude(a, b)
+            return verdict if verdict is not None else _same_tower(a, b)
     valid = 0
     for env in _points(names):
         try:
@@ -259,6 +262,51 @@ def scalar_equal(a: Node, b: Node) -> bool | None:
         except Undecided:
             return None
     return True if valid >= 2 else None
+
+
+def log_magnitude(node: Node) -> float:
+    """log|value| for numbers too big for a float (10000!, power towers); inf when beyond even that."""
+    kind = node[0]
+    if kind in ("num", "const", "fn", "sym"):
+        value = _complex(evaluate(node, {}))
+        return math.log(abs(value)) if value != 0 else -math.inf
+    if kind in ("neg", "deg"):
+        return log_magnitude(node[1])
+    if kind == "mul":
+        return log_magnitude(node[1]) + log_magnitude(node[2])
+    if kind == "div":
+        return log_magnitude(node[1]) - log_magnitude(node[2])
+    if kind == "pct":
+        return log_magnitude(node[1]) - math.log(100)
+    if kind == "fact":
+        n = evaluate(node[1], {})
+        if isinstance(n, Fraction) and n.denominator == 1 and n >= 0:
+            return math.lgamma(float(n) + 1)
+    if kind == "add":
+        left, right = log_magnitude(node[1]), log_magnitude(node[2])
+        if abs(left - right) > 60 or math.isinf(max(left, right)):
+            return max(left, right)  # the smaller term cannot change the magnitude
+    if kind == "pow":
+        log_base = log_magnitude(node[1])
+        try:
+            exponent = _complex(evaluate(node[2], {}))
+            if abs(exponent.imag) < 1e-12:
+                return log_base * exponent.real if log_base else 0.0
+        except Undecided:
+            if node[2][0] in ("pow", "fact", "num", "mul"):  # a positive, astronomically large exponent
+                return math.copysign(math.inf, log_base) if log_base else 0.0
+    raise Undecided("magnitude unknown")
+
+
+def _different_magnitude(a: Node, b: Node) -> bool | None:
+    """False when the two sizes provably differ (|a| != |b|), else None."""
+    try:
+        la, lb = log_magnitude(a), log_magnitude(b)
+    except (Undecided, Undefined, OverflowError, ValueError):
+        return None
+    if la == lb or (math.isfinite(la) and math.isfinite(lb) and abs(la - lb) <= 1e-9 * max(abs(la), abs(lb), 1.0)):
+        return None
+    return False
 
 
 def _same_tower(a: Node, b: Node) -> bool | None:
@@ -417,6 +465,10 @@ def equal(r: Node, g: Node, symbolic: Symbolic | None = None) -> bool | None:
     kr, kg = r[0], g[0]
     if kr == "text" or kg == "text":
         return kr == kg and _text_key(r[1]) == _text_key(g[1])
+    if kr == "deg" and kg != "deg":
+        return bool(equal(r[1], g, symbolic)) or _scalar(r, g, symbolic)
+    if kg == "deg" and kr != "deg":
+        return bool(equal(r, g[1], symbolic)) or _scalar(r, g, symbolic)
     if kr == "pct" and kg != "pct":
         return bool(equal(r[1], g, symbolic)) or equal(("div", r[1], ("num", Fraction(100), None)), g, symbolic)
     if kg == "pct" and kr != "pct":

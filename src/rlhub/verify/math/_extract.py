@@ -14,7 +14,10 @@ MAX_CANDIDATE_CHARS = 2000
 _TAIL = 4000
 
 _MARKERS = ("final answer is", "final answer:", "the answer is", "answer is", "answer:")
-_MATH_SEGMENT_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DOTALL)
+_MATH_SEGMENT_RE = re.compile(
+    r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DOTALL
+)
+_STYLE_RE = re.compile(r"\\[a-zA-Z]+\{")
 _NUMBER_RE = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*/\s*\d+)?%?")
 _MARKDOWN_RE = re.compile(r"\*\*|__|^#+\s*|^\s*[-*]\s+|`")
 _LEAD_RE = re.compile(
@@ -103,13 +106,13 @@ def extract_choice(response: str) -> str | None:
     text = strip_think(response)
     boxed = last_boxed(text)
     if boxed is not None:
-        match = _CHOICE_HEAD_RE.match(boxed.replace("\\text{", "").replace("}", ""))
+        match = _CHOICE_HEAD_RE.match(_STYLE_RE.sub("", boxed).replace("}", ""))
         return match.group(1) if match else None
     lower = text.lower()
     marker_at, marker = max(((lower.rfind(m), m) for m in _MARKERS), key=lambda x: x[0])
     if marker_at >= 0:
         after = _MARKDOWN_RE.sub("", text[marker_at + len(marker) :].lstrip(" :*$")).lstrip()
-        match = _CHOICE_HEAD_RE.match(after.replace("\\text{", ""))
+        match = _CHOICE_HEAD_RE.match(_STYLE_RE.sub("", after).replace("}", ""))
         if match:
             return match.group(1)
     tail = text[-_TAIL:]

@@ -30,13 +30,22 @@ class ParseError(ValueError):
     """The answer is not math this parser understands."""
 
 
+def _repeating(match: re.Match[str]) -> str:
+    """0.1\\overline{6} -> (1/10 + 6/90): a repeating decimal as an exact fraction."""
+    whole, fixed, period = match.group(1) or "0", match.group(2), match.group(3)
+    value = Fraction(int(whole)) + Fraction(int(fixed or "0"), 10 ** len(fixed))
+    value += Fraction(int(period), (10 ** len(period) - 1) * 10 ** len(fixed))
+    return f"({value.numerator}/{value.denominator})"
+
+
 _PRE: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*"), ""),
     (re.compile(r"\\(?:displaystyle|textstyle|limits|nonumber|quad|qquad)(?![a-zA-Z])"), " "),
-    (re.compile(r"\\[,;:! ]|~"), " "),
+    (re.compile(r"(?<!\\)\\[,;:! ]|~"), " "),
+    (re.compile(r"(\d*)\.(\d*)\\overline\{(\d{1,20})\}"), _repeating),
     (re.compile(r"(\d)\s*\{,\}\s*(?=\d)"), r"\1"),
     (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\\frac"),
-    (re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree(?![a-zA-Z])"), ""),
+    (re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree(?![a-zA-Z])"), "°"),
     (re.compile(r"\\%"), "%"),
     (re.compile(r"\\\$|\$"), " "),
     (re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+)(?![\d]|,\d)"), lambda m: m.group(1).replace(",", "")),
@@ -48,7 +57,7 @@ _TOKEN_RE = re.compile(
     r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,3}(?![\da-zA-Z]))?)"
     r"|(?P<cmd>\\[a-zA-Z]+|\\[{}|]|\\\\)"
     r"|(?P<word>[a-zA-Z]+)"
-    r"|(?P<op><=|>=|!=|==|\*\*|[-+*/^_=<>(){}\[\],;|!%&:.']|≤|≥|≠|×|÷|·|−|√|π|∞|±|∪)"
+    r"|(?P<op><=|>=|!=|==|\*\*|[-+*/^_=<>(){}\[\],;|!%&:.']|≤|≥|≠|×|÷|·|−|√|π|∞|±|∪|°)"
     r")"
 )
 
@@ -157,9 +166,20 @@ _GREEK = {
     "Psi",
     "Omega",
 }
-_STYLE_CMDS = {"\\mathbf", "\\mathit", "\\mathrm", "\\boldsymbol", "\\mathsf", "\\mathbb", "\\bm", "\\mathcal"}
-_TEXT_CMDS = {"\\text", "\\textbf", "\\textit", "\\textrm", "\\mbox", "\\textnormal", "\\texttt", "\\operatorname"}
+_STYLE_CMDS = {"\\mathbf", "\\mathit", "\\boldsymbol", "\\mathsf", "\\mathbb", "\\bm", "\\mathcal"}
+_TEXT_CMDS = {
+    "\\text",
+    "\\textbf",
+    "\\textit",
+    "\\textrm",
+    "\\mbox",
+    "\\textnormal",
+    "\\texttt",
+    "\\operatorname",
+    "\\mathrm",
+}
 _SEPARATOR_WORDS = {"and", "or"}
+_WORDS_RE = re.compile(r"[A-Za-z][A-Za-z .'-]*")
 _CONST_WORDS = {"pi": "pi", "inf": "inf", "infty": "inf", "infinity": "inf", "oo": "inf"}
 _MATRIX_ENVS = {"pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix", "smallmatrix", "array"}
 _PRIMARY_START = {"(", "[", "\\{", "|", "π", "∞", "√", "{"}
@@ -173,7 +193,20 @@ def normalise(text: str) -> str:
     return text.strip().rstrip(".").strip()
 
 
-def tokenize(text: str) -> list[tuple[str, str]]:
+def _text_tokens(content: str, depth: int) -> list[tuple[str, str]]:
+    """\\text{...}: a separator word, a unit / text answer, or math written inside text."""
+    if not content:
+        return []
+    if content.lower() in _SEPARATOR_WORDS:
+        return [("word", content.lower())]
+    if _WORDS_RE.fullmatch(content) and len(content) > 1:
+        return [("text", content)]
+    if depth > 8:
+        raise ParseError("\\text nested too deeply")
+    return tokenize(content, depth + 1)
+
+
+def tokenize(text: str, depth: int = 0) -> list[tuple[str, str]]:
     tokens: list[tuple[str, str]] = []
     pos, end = 0, len(text)
     while pos < end:
@@ -190,11 +223,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         elif kind == "cmd":
             if value in _TEXT_CMDS:
                 value, pos = _text_argument(text, pos)
-                value = value.strip()
-                if value.lower() in _SEPARATOR_WORDS:
-                    tokens.append(("word", value.lower()))
-                elif value:
-                    tokens.append(("text", value))
+                tokens.extend(_text_tokens(value.strip(), depth))
                 continue
             if value in _CMD_OPS:
                 mapped = _CMD_OPS[value]
@@ -237,6 +266,7 @@ class _Parser:
         self.tokens = tokens
         self.i = 0
         self.depth = 0
+        self.has_pm = False
 
     # -- token helpers -------------------------------------------------------------------------
     def peek(self, offset: int = 0) -> tuple[str, str]:
@@ -268,7 +298,8 @@ class _Parser:
         self.skip_units()
         if self.peek()[0] != "end":
             raise ParseError(f"unexpected {self.peek()[1]!r}")
-        return items[0] if len(items) == 1 else ("list", tuple(items))
+        node = items[0] if len(items) == 1 else ("list", tuple(items))
+        return _lift_pm(node) if self.has_pm else node
 
     def items(self, top: bool = False) -> list[Node]:
         items = [self.union()]
@@ -314,6 +345,8 @@ class _Parser:
         return parts[0] if not ops else ("rel", tuple(ops), tuple(parts))
 
     def pm(self) -> Node:
+        if self.at("±") or "±" in (self.peek(1)[1], self.peek(2)[1]):
+            self.has_pm = True
         if self.at("±"):
             self.i += 1
             return ("pm", ("num", Fraction(0), None), self.additive())
@@ -345,7 +378,11 @@ class _Parser:
                 self.i += 1
                 left = ("div", left, self.unary())
             elif self.starts_primary():
-                left = ("mul", left, self.power())
+                right = self.power()
+                if _is_mixed_number(left, right):  # 2\frac{1}{3} is 2 + 1/3
+                    left = ("add", left, right)
+                else:
+                    left = ("mul", left, right)
             else:
                 return left
 
@@ -360,6 +397,10 @@ class _Parser:
         if kind == "op":
             return v in _PRIMARY_START and v != "|"
         return False
+
+    def starts_function(self) -> bool:
+        kind, v = self.peek()
+        return (kind == "word" and v in _FUNCS) or (kind == "cmd" and (v[1:] in _FUNCS or v in ("\\frac", "\\sqrt")))
 
     def unary(self) -> Node:
         if self.at("-"):
@@ -387,6 +428,9 @@ class _Parser:
             elif self.at("%"):
                 self.i += 1
                 node = ("pct", node)
+            elif self.at("°"):
+                self.i += 1
+                node = ("deg", node)
             elif self.at("_") and node[0] == "sym":
                 self.i += 1
                 sub = self.group_text()
@@ -485,8 +529,11 @@ class _Parser:
             self.i += 1
             args = self.items()
             self.expect(")")
-        else:
-            args = [self.power()]
+        else:  # \sin 2x is sin(2x): an implicit product is the argument, up to the next function
+            arg = self.power()
+            while self.starts_primary() and not self.starts_function():
+                arg = ("mul", arg, self.power())
+            args = [arg]
         node: Node = ("fn", name, tuple(args))
         if base is not None:
             node = ("div", ("fn", "ln", tuple(args)), ("fn", "ln", (base,)))
@@ -538,8 +585,6 @@ class _Parser:
             return ("sym", name)
         if name in ("emptyset", "varnothing"):
             return ("set", ())
-        if name in ("mathrm", "operatorname"):
-            return self.braced()
         raise ParseError(f"unsupported command {v}")
 
     def matrix(self) -> Node:
@@ -569,6 +614,45 @@ class _Parser:
         if not rows or len({len(r) for r in rows}) != 1:
             raise ParseError("ragged matrix")
         return ("matrix", tuple(rows))
+
+
+def _split_pm(node: Node) -> tuple[Node, Node] | None:
+    """a ± b anywhere inside a scalar, as the pair (with +, with -)."""
+    kind = node[0]
+    if kind == "pm":
+        return ("add", node[1], node[2]), ("add", node[1], ("neg", node[2]))
+    if kind in ("add", "mul", "div", "pow", "neg", "fact", "pct", "deg"):
+        for index in range(1, len(node)):
+            split = _split_pm(node[index])
+            if split is not None:
+                plus, minus = split
+                return node[:index] + (plus,) + node[index + 1 :], node[:index] + (minus,) + node[index + 1 :]
+    return None
+
+
+def _lift_pm(node: Node) -> Node:
+    """Expressions with ± become the set of both values, inside lists and equations too."""
+    kind = node[0]
+    if kind in ("list", "paren", "bracket", "set"):
+        return (kind, tuple(_lift_pm(x) for x in node[1]))
+    if kind == "rel":
+        return (kind, node[1], tuple(_lift_pm(x) for x in node[2]))
+    split = _split_pm(node)
+    return node if split is None else ("set", split)
+
+
+def _is_integer_literal(node: Node) -> bool:
+    return node[0] == "num" and node[2] is None and node[1].denominator == 1
+
+
+def _is_mixed_number(left: Node, right: Node) -> bool:
+    return (
+        _is_integer_literal(left)
+        and right[0] == "div"
+        and _is_integer_literal(right[1])
+        and _is_integer_literal(right[2])
+        and 0 < right[1][1] < right[2][1]
+    )
 
 
 def _letter(ch: str) -> Node:
