@@ -378,11 +378,8 @@ class _Parser:
                 self.i += 1
                 left = ("div", left, self.unary())
             elif self.starts_primary():
-                right = self.power()
-                if _is_mixed_number(left, right):  # 2\frac{1}{3} is 2 + 1/3
-                    left = ("add", left, right)
-                else:
-                    left = ("mul", left, right)
+                right = self.power()  # 2\frac{1}{3} is the mixed number 2 + 1/3
+                left = ("add", left, right) if _is_mixed_number(left, right) else ("mul", left, right)
             else:
                 return left
 
@@ -626,7 +623,7 @@ def _split_pm(node: Node) -> tuple[Node, Node] | None:
             split = _split_pm(node[index])
             if split is not None:
                 plus, minus = split
-                return node[:index] + (plus,) + node[index + 1 :], node[:index] + (minus,) + node[index + 1 :]
+                return (*node[:index], plus, *node[index + 1 :]), (*node[:index], minus, *node[index + 1 :])
     return None
 
 
