@@ -1,0 +1,56 @@
+"""The operator commands as users run them: `rlhub admin create-user`, then `rlhub serve` in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.hub.server.conftest import free_port
+from tests.hub.server.wheels import make_wheel, upload_form
+
+
+@pytest.mark.slow
+def test_create_user_then_serve_and_publish(tmp_path: Path) -> None:
+    env = {**os.environ, "RLHUB_HOME": str(tmp_path / "home")}
+    env.pop("RLHUB_DATABASE_URL", None)
+    created = subprocess.run(
+        [sys.executable, "-m", "rlhub", "admin", "create-user", "acme"], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("rlhub_")
+    again = subprocess.run(
+        [sys.executable, "-m", "rlhub", "admin", "create-user", "acme"], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert again.returncode == 1 and "taken" in again.stderr
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rlhub", "serve", "--port", str(port), "--no-checks"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/api/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "rlhub serve did not start"
+            time.sleep(0.2)
+        filename, data = make_wheel("acme", "demo")
+        form, files = upload_form(filename, data, "acme", "demo")
+        assert httpx.post(url + "/legacy/", data=form, files=files, auth=("__token__", token)).status_code == 200
+        assert "acme-demo" in httpx.get(url + "/simple/").text
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert (tmp_path / "home" / "hub" / "hub.db").exists()
+    assert any((tmp_path / "home" / "hub" / "blobs").rglob("*"))
