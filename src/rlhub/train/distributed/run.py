@@ -1,0 +1,224 @@
+"""Data-parallel training of the small LM workload under torchrun, as DDP or DiLoCo.
+
+    torchrun --nproc-per-node 2 -m rlhub.train.distributed.run --mode diloco --out runs/diloco
+    torchrun --nnodes 2 --nproc-per-node 1 --rdzv-backend c10d --rdzv-endpoint HEAD:29500 \\
+        --max-restarts 3 -m rlhub.train.distributed.run --mode diloco --inner-steps 100 --out /shared/run
+
+Fault tolerance: state is checkpointed after every synchronisation (every round for DiLoCo, every
+`checkpoint_every` steps for DDP). When a worker dies, torchrun (with `--max-restarts`) restarts the
+group and every worker resumes from the last complete checkpoint; a worker that joins an elastic
+group (`--nnodes MIN:MAX`) enters the same way, taking the shared weights and a fresh inner optimizer.
+Writes `metrics.jsonl` (rank 0), `result.json` (final validation loss, bytes and calls per worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from rlhub.train.distributed import lm
+from rlhub.train.distributed.comm import CommMeter
+from rlhub.train.distributed.diloco import DiLoCo, DilocoConfig
+
+
+@dataclass
+class RunConfig:
+    mode: str = "diloco"
+    """'ddp' (all-reduce gradients every step) or 'diloco'."""
+    steps: int = 1500
+    """Optimizer steps per worker."""
+    batch: int = 64
+    """Global batch: each of W workers takes batch / W samples per step."""
+    lr: float = 3e-3
+    """Inner (AdamW) learning rate, after a linear warm-up of `warmup` steps."""
+    warmup: int = 50
+    digits: int = 3
+    """Operand digits of the a+b=c lines."""
+    hidden: int = 96
+    layers: int = 3
+    seed: int = 0
+    val_size: int = 512
+    log_every: int = 50
+    checkpoint_every: int = 50
+    """DDP: steps between checkpoints (DiLoCo checkpoints after every round)."""
+    out: str = "runs/distributed"
+    diloco: DilocoConfig = field(default_factory=DilocoConfig)
+
+
+def _boolean(text: str) -> bool:
+    return text.lower() in ("1", "true", "yes")
+
+
+def parse_args(argv: list[str] | None = None) -> RunConfig:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for f in fields(RunConfig):
+        if f.name != "diloco":
+            parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(RunConfig(), f.name)))
+    for f in fields(DilocoConfig):
+        kind = type(getattr(DilocoConfig(), f.name))
+        parser.add_argument(
+            f"--{f.name.replace('_', '-')}", type=(lambda s: s.lower() == "true") if kind is bool else kind
+        )
+    args = vars(parser.parse_args(argv))
+    inner = {f.name: args.pop(f.name) for f in fields(DilocoConfig) if args.get(f.name) is not None}
+    args = {k: v for k, v in args.items() if v is not None and k in {f.name for f in fields(RunConfig)}}
+    return RunConfig(**args, diloco=DilocoConfig(**inner))
+
+
+class Checkpoints:
+    """Per-rank files for one step, made visible together by rank 0 writing `latest.json` after a barrier."""
+
+    def __init__(self, root: Path, rank: int):
+        self.root = root / "checkpoints"
+        self.rank = rank
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def latest_step(self) -> int | None:
+        marker = self.root / "latest.json"
+        return json.loads(marker.read_text())["step"] if marker.exists() else None
+
+    def save(self, step: int, state: dict[str, Any]) -> None:
+        path = self.root / f"rank{self.rank}-step{step}.pt"
+        torch.save(state, path.with_suffix(".tmp"))
+        os.replace(path.with_suffix(".tmp"), path)
+        dist.barrier()
+        if self.rank == 0:
+            previous = self.latest_step()
+            (self.root / "latest.tmp").write_text(json.dumps({"step": step}))
+            os.replace(self.root / "latest.tmp", self.root / "latest.json")
+            if previous is not None and previous != step:
+                for old in self.root.glob(f"rank*-step{previous}.pt"):
+                    old.unlink(missing_ok=True)
+
+    def load(self, step: int) -> tuple[dict[str, Any], bool]:
+        """This rank's state at `step`, or rank 0's when this rank is new (second value False)."""
+        own = self.root / f"rank{self.rank}-step{step}.pt"
+        path = own if own.exists() else self.root / f"rank0-step{step}.pt"
+        return torch.load(path, weights_only=False), own.exists()
+
+
+@torch.no_grad()
+def validation_loss(model: torch.nn.Module, config: RunConfig) -> float:
+    ids, labels = lm.batch(lm.validation_indices(config.val_size), config.digits)
+    model.eval()
+    loss = float(lm.loss_of(model, ids, labels))
+    model.train()
+    return loss
+
+
+def weights_digest(model: torch.nn.Module) -> str:
+    """A hash of every weight's bytes: equal digests mean bit-identical models."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _counted_ddp(model: torch.nn.Module, meter: CommMeter) -> torch.nn.Module:
+    """torch's DDP with a communication hook that counts every gradient bucket it all-reduces."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    for p in model.parameters():  # DDP broadcasts rank 0's weights on construction
+        meter.count(p.data)
+    wrapped = DistributedDataParallel(model)
+
+    def hook(state, bucket):  # DDP rejects string annotations on its comm hooks
+        buffer = bucket.buffer()
+        meter.count(buffer)
+        buffer.div_(dist.get_world_size())
+        work = dist.all_reduce(buffer, async_op=True)
+        assert work is not None
+        return work.get_future().then(lambda fut: fut.value()[0])
+
+    wrapped.register_comm_hook(None, hook)
+    return wrapped
+
+
+def main(argv: list[str] | None = None) -> None:
+    config = parse_args(argv)
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"rank{rank}.pid").write_text(str(os.getpid()))
+    model = lm.tiny_model(config.hidden, config.layers, seed=config.seed)
+    meter = CommMeter()
+    diloco = DiLoCo(model, config.diloco, meter) if config.mode == "diloco" else None
+    trained = _counted_ddp(model, meter) if config.mode == "ddp" else model
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / config.warmup))
+    checkpoints = Checkpoints(out, rank)
+    start = 0
+    resumed = checkpoints.latest_step()
+    if resumed is not None:
+        state, own = checkpoints.load(resumed)
+        model.load_state_dict(state["model"])
+        if own:
+            optimizer.load_state_dict(state["optimizer"])
+            schedule.load_state_dict(state["schedule"])
+        if diloco is not None:
+            diloco.load_state_dict(state["diloco"])
+        meter.bytes_sent, meter.calls = state["meter"]["bytes_sent"], state["meter"]["calls"]
+        start = resumed
+    log = (out / "metrics.jsonl").open("a") if rank == 0 else None
+    per_worker = config.batch // world
+    began = time.perf_counter()
+    for step in range(start, config.steps):
+        ids, labels = lm.batch(lm.train_indices(step, rank, world, per_worker), config.digits)
+        loss = lm.loss_of(trained, ids, labels)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        synced = diloco.after_inner_step() if diloco is not None else True
+        done = step + 1
+        due = (diloco is not None and synced) or (diloco is None and done % config.checkpoint_every == 0)
+        if due and done < config.steps:
+            state = {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(),
+                "diloco": diloco.state_dict() if diloco is not None else None,
+                "meter": meter.as_dict(),
+            }
+            checkpoints.save(done, state)
+        if log is not None and (done % config.log_every == 0 or done == config.steps):
+            record = {"step": done, "loss": loss.item(), **meter.as_dict()}
+            if synced:
+                record["val_loss"] = validation_loss(model, config)
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+    if diloco is not None and diloco.step % config.diloco.inner_steps != 0:
+        diloco.sync()  # end on shared weights
+    wall = time.perf_counter() - began
+    if rank == 0:
+        result = {
+            "mode": config.mode,
+            "world": world,
+            "steps": config.steps,
+            "val_loss": validation_loss(model, config),
+            "bytes_sent": meter.bytes_sent,
+            "calls": meter.calls,
+            "wall_s": wall,
+            "resumed_from": resumed,
+            "weights_sha256": weights_digest(model),
+            "config": asdict(config),
+        }
+        (out / "result.json").write_text(json.dumps(result, indent=1))
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
