@@ -17,6 +17,7 @@ _MARKERS = ("final answer is", "final answer:", "the answer is", "answer is", "a
 _MATH_SEGMENT_RE = re.compile(
     r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DOTALL
 )
+_BOXED_RE = re.compile(r"\\(?:boxed|fbox)")
 _STYLE_RE = re.compile(r"\\[a-zA-Z]+\{")
 _NUMBER_RE = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*/\s*\d+)?%?")
 _MARKDOWN_RE = re.compile(r"\*\*|__|^#+\s*|^\s*[-*]\s+|`")
@@ -37,25 +38,42 @@ def strip_think(text: str) -> str:
     return text[:start] if start >= 0 else text
 
 
-def last_boxed(text: str) -> str | None:
-    """Content of the last \\boxed{...} or \\fbox{...}, braces matched; None when there is none."""
-    start = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
-    if start < 0:
+def all_boxed(text: str) -> list[str]:
+    """Contents of the top-level \\boxed{...} / \\fbox{...} in order (one linear scan, braces matched)."""
+    found: list[str] = []
+    pos = 0
+    while (match := _BOXED_RE.search(text, pos)) is not None:
+        start = match.end()
+        while start < len(text) and text[start] == " ":
+            start += 1
+        if start >= len(text) or text[start] != "{":  # \boxed 5
+            rest = text[start:].split(None, 1)
+            if rest:
+                found.append(rest[0].rstrip("$."))
+            pos = start + 1
+            continue
+        depth = 0
+        for i in range(start, len(text)):
+            ch = text[i]
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    found.append(text[start + 1 : i])
+                    pos = i + 1
+                    break
+        else:
+            return found
+    return found
+
+
+def boxed_answer(text: str) -> str | None:
+    """The boxed answer; several different boxed answers count as one list, so hedging cannot win."""
+    distinct = list(dict.fromkeys(b.strip() for b in all_boxed(text)))
+    if not distinct:
         return None
-    pos = text.index("{", start) if "{" in text[start : start + 8] else -1
-    if pos < 0:  # \boxed 5
-        rest = text[start + len("\\boxed") :].strip()
-        return rest.split()[0].rstrip("$.") if rest else None
-    depth = 0
-    for i in range(pos, len(text)):
-        ch = text[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return text[pos + 1 : i]
-    return None
+    return distinct[0] if len(distinct) == 1 else ", ".join(distinct)
 
 
 def _clean(candidate: str) -> str:
@@ -69,9 +87,9 @@ def _clean(candidate: str) -> str:
 def candidates(response: str) -> list[str]:
     """Possible answers, most trusted first; empty when the response commits to nothing."""
     text = strip_think(response)
-    boxed = last_boxed(text)
+    boxed = boxed_answer(text)
     if boxed is not None:
-        return [boxed.strip()] if len(boxed) <= MAX_CANDIDATE_CHARS else []
+        return [boxed] if len(boxed) <= MAX_CANDIDATE_CHARS else []
     found: list[str] = []
     lower = text.lower()
     marker_at, marker = max(((lower.rfind(m), m) for m in _MARKERS), key=lambda x: x[0])
@@ -103,15 +121,15 @@ def choice_letter(text: str) -> str | None:
 
 def extract_choice(response: str) -> str | None:
     """The option letter a response picks: boxed, 'answer is (X)', then the last '(X)' / 'X)' / '**X**'."""
-    text = strip_think(response)
-    boxed = last_boxed(text)
+    text = strip_think(response).replace("$", "")
+    boxed = boxed_answer(text)
     if boxed is not None:
         match = _CHOICE_HEAD_RE.match(_STYLE_RE.sub("", boxed).replace("}", ""))
         return match.group(1) if match else None
     lower = text.lower()
     marker_at, marker = max(((lower.rfind(m), m) for m in _MARKERS), key=lambda x: x[0])
     if marker_at >= 0:
-        after = _MARKDOWN_RE.sub("", text[marker_at + len(marker) :].lstrip(" :*$")).lstrip()
+        after = _MARKDOWN_RE.sub("", text[marker_at + len(marker) :].lstrip(" :*")).lstrip()
         match = _CHOICE_HEAD_RE.match(_STYLE_RE.sub("", after).replace("}", ""))
         if match:
             return match.group(1)
@@ -120,4 +138,4 @@ def extract_choice(response: str) -> str | None:
     return letters[-1] if letters else None
 
 
-__all__ = ["candidates", "choice_letter", "extract_choice", "last_boxed", "strip_think"]
+__all__ = ["all_boxed", "boxed_answer", "candidates", "choice_letter", "extract_choice", "strip_think"]

@@ -42,7 +42,7 @@ _PRE: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*"), ""),
     (re.compile(r"\\(?:displaystyle|textstyle|limits|nonumber|quad|qquad)(?![a-zA-Z])"), " "),
     (re.compile(r"(?<!\\)\\[,;:! ]|~"), " "),
-    (re.compile(r"(\d*)\.(\d*)\\overline\{(\d{1,20})\}"), _repeating),
+    (re.compile(r"(?<!\d)(\d*)\.(\d*)\\overline\{(\d{1,20})\}"), _repeating),
     (re.compile(r"(\d)\s*\{,\}\s*(?=\d)"), r"\1"),
     (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\\frac"),
     (re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree(?![a-zA-Z])"), "°"),
@@ -57,7 +57,7 @@ _TOKEN_RE = re.compile(
     r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,3}(?![\da-zA-Z]))?)"
     r"|(?P<cmd>\\[a-zA-Z]+|\\[{}|]|\\\\)"
     r"|(?P<word>[a-zA-Z]+)"
-    r"|(?P<op><=|>=|!=|==|\*\*|[-+*/^_=<>(){}\[\],;|!%&:.']|≤|≥|≠|×|÷|·|−|√|π|∞|±|∪|°)"
+    r"|(?P<op><=|>=|!=|==|\*\*|[-+*/^_=<>(){}\[\],;|!%&:.']|≤|≥|≠|×|÷|·|−|√|π|∞|±|∪|°|∈)"
     r")"
 )
 
@@ -99,6 +99,7 @@ _CMD_OPS = {
     "\\infin": "∞",
     "\\pi": "π",
     "\\colon": ":",
+    "\\in": "∈",
     "\\land": "and",
     "\\lor": "or",
     "\\wedge": "and",
@@ -166,7 +167,7 @@ _GREEK = {
     "Psi",
     "Omega",
 }
-_STYLE_CMDS = {"\\mathbf", "\\mathit", "\\boldsymbol", "\\mathsf", "\\mathbb", "\\bm", "\\mathcal"}
+_STYLE_CMDS = {"\\mathbf", "\\mathit", "\\boxed", "\\fbox", "\\boldsymbol", "\\mathsf", "\\mathbb", "\\bm", "\\mathcal"}
 _TEXT_CMDS = {
     "\\text",
     "\\textbf",
@@ -257,8 +258,57 @@ def parse(text: str) -> Node:
     if not tokens:
         raise ParseError("empty answer")
     if all(kind == "text" or (kind == "word" and len(v) > 1) for kind, v in tokens):
-        return ("text", " ".join(v for _, v in tokens))
+        words = " ".join(v for _, v in tokens)
+        value = number_words(words)
+        return ("text", words) if value is None else ("num", Fraction(value), None)
     return _Parser(tokens).answer()
+
+
+_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+
+
+def number_words(text: str) -> int | None:
+    """'seventeen', 'twenty-one', 'one hundred and five' as integers; None for anything else."""
+    words = text.lower().replace("-", " ").split()
+    if not words or len(words) > 12:
+        return None
+    total = current = 0
+    for word in words:
+        if word in _UNITS:
+            current += _UNITS.index(word)
+        elif word in _TENS:
+            current += 10 * (_TENS.index(word) + 2)
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        elif word in _SCALES:
+            total += max(current, 1) * _SCALES[word]
+            current = 0
+        elif word != "and":
+            return None
+    return total + current
 
 
 class _Parser:
@@ -328,6 +378,8 @@ class _Parser:
                 return
 
     def union(self) -> Node:
+        if self.peek()[0] == "word" and len(self.peek()[1]) == 1 and self.peek(1)[1] == "∈":
+            self.i += 2  # x \in S means S
         parts = [self.relation()]
         while self.at("∪") or self.peek() == ("word", "U"):
             self.i += 1
@@ -630,7 +682,18 @@ def _split_pm(node: Node) -> tuple[Node, Node] | None:
 def _lift_pm(node: Node) -> Node:
     """Expressions with ± become the set of both values, inside lists and equations too."""
     kind = node[0]
-    if kind in ("list", "paren", "bracket", "set"):
+    if kind == "list":  # 0, \pm 3 and x = 0, x = \pm 3 list three values
+        items: list[Node] = []
+        for item in node[1]:
+            lifted = _lift_pm(item)
+            if lifted[0] == "set" and lifted is not item:
+                items.extend(lifted[1])
+            elif lifted[0] == "rel" and lifted[1] == ("=",) and lifted[2][1][0] == "set" and lifted is not item:
+                items.extend(("rel", ("=",), (lifted[2][0], value)) for value in lifted[2][1][1])
+            else:
+                items.append(lifted)
+        return ("list", tuple(items))
+    if kind in ("paren", "bracket", "set"):
         return (kind, tuple(_lift_pm(x) for x in node[1]))
     if kind == "rel":
         return (kind, node[1], tuple(_lift_pm(x) for x in node[2]))
