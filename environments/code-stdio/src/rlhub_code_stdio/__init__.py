@@ -1,0 +1,3 @@
+from rlhub_code_stdio.env import CodeStdio
+
+__all__ = ["CodeStdio"]
