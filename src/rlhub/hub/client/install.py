@@ -52,7 +52,7 @@ for d in m.distributions():
     name = d.metadata["Name"]
     if name and name not in installed:
         installed[name] = d.version
-print(json.dumps({"markers": markers, "installed": installed}))
+print(json.dumps({"markers": markers, "installed": installed, "prefix": sys.prefix}))
 """
 
 
@@ -64,6 +64,8 @@ class TargetEnv:
     installed: dict[str, str]
     """Canonical distribution name -> installed version."""
     markers: dict[str, str]
+    prefix: str = sys.prefix
+    """`sys.prefix` of the target: venvs share their base interpreter binary, so this is what tells them apart."""
 
     @classmethod
     def probe(cls, python: str | None = None) -> TargetEnv:
@@ -76,7 +78,7 @@ class TargetEnv:
             raise InstallError(f"cannot inspect {python}: {proc.stderr.strip()[-500:]}")
         data = json.loads(proc.stdout)
         installed: dict[str, str] = {canonicalize_name(k): v for k, v in data["installed"].items()}
-        return cls(python, installed, data["markers"])
+        return cls(python, installed, data["markers"], data["prefix"])
 
     @property
     def python_version(self) -> str:
@@ -207,7 +209,7 @@ def explain_conflicts(plan: InstallPlan) -> str:
 def pip(target: TargetEnv, args: list[str]) -> str:
     """Run this interpreter's pip against the target environment (`pip --python`); returns its output."""
     cmd = [sys.executable, "-m", "pip"]
-    if Path(target.python).resolve() != Path(sys.executable).resolve():
+    if Path(target.prefix).resolve() != Path(sys.prefix).resolve():
         cmd += ["--python", target.python]
     proc = subprocess.run([*cmd, *args], capture_output=True, text=True)
     if proc.returncode != 0:
