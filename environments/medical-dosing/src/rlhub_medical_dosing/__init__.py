@@ -1,0 +1,3 @@
+from rlhub_medical_dosing.env import MedicalDosing
+
+__all__ = ["MedicalDosing"]
