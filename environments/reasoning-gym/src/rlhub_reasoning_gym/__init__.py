@@ -1,0 +1,3 @@
+from rlhub_reasoning_gym.env import ReasoningGym
+
+__all__ = ["ReasoningGym"]
