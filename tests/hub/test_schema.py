@@ -12,7 +12,9 @@ from rlhub.hub.schema import CheckInfo, CheckStatus, EnvSummary, ErrorResponse, 
 
 
 def test_exports_are_complete() -> None:
-    assert sorted(schema.__all__) == sorted(n for n in dir(schema) if not n.startswith("_") and n not in {"constants", "models"})
+    assert sorted(schema.__all__) == sorted(
+        n for n in dir(schema) if not n.startswith("_") and n not in {"constants", "models"}
+    )
 
 
 def test_models_are_frozen_and_strict() -> None:

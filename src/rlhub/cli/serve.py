@@ -21,6 +21,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
     checks: Annotated[bool, typer.Option(help="Run check_env on uploaded wheels in the background.")] = True,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+    proxy_headers: Annotated[bool, typer.Option(help="Trust X-Forwarded-* from 127.0.0.1 (behind a proxy).")] = False,
 ) -> None:
     """Run a hub: SQLite and blobs under $RLHUB_HOME/hub (default ~/.rlhub), or $RLHUB_DATABASE_URL."""
     import uvicorn
@@ -46,6 +47,7 @@ def serve(
         access_log=access_log,
         log_level="info" if access_log else "warning",
         backlog=4096,
+        proxy_headers=proxy_headers,
         timeout_keep_alive=30,
     )
 

@@ -22,6 +22,7 @@ from rlhub.hub.client import (
 from rlhub.hub.schema import CheckStatus, SortOrder, TokenScope
 
 
+@pytest.mark.slow
 async def test_push_built_package_then_info_search_and_index(acme: HubClient, built_demo: list[DistFile]) -> None:
     wheel, sdist = built_demo
     assert (wheel.filetype, sdist.filetype) == ("bdist_wheel", "sdist")

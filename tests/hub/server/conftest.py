@@ -16,13 +16,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests.hub.server.wheels import make_wheel, upload_form
 
 from rlhub.hub.schema import TokenScope
 from rlhub.hub.server.app import create_app
 from rlhub.hub.server.config import HubConfig
 from rlhub.hub.server.hub import Hub
-
-from tests.hub.server.wheels import make_wheel, upload_form
 
 POSTGRES_URL = os.environ.get("RLHUB_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
@@ -52,7 +51,9 @@ def _reset_postgres(url: str) -> None:
 
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))]
+        tables = [
+            r[0] for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+        ]
         if tables:
             conn.execute(text("DROP TABLE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
     engine.dispose()
@@ -87,7 +88,9 @@ class HubFixture:
         with self.hub.db.write() as session:
             return create_token(session, get_owner(session, user), "test", scope, owners).token
 
-    def upload(self, token: str, filename: str, data: bytes, owner: str, name: str, version: str = "0.1.0", **fields: str) -> httpx.Response:
+    def upload(
+        self, token: str, filename: str, data: bytes, owner: str, name: str, version: str = "0.1.0", **fields: str
+    ) -> httpx.Response:
         form, files = upload_form(filename, data, owner, name, version, **fields)
         return self.client.post("/legacy/", data=form, files=files, auth=("__token__", token))
 

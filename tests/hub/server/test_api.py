@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import hashlib
 
-from rlhub.hub.schema import EnvInfo, ErrorResponse, SearchResponse, TokenCreated, TokenScope, UploadResponse, VersionInfo
 from tests.hub.server.conftest import HubFixture
 from tests.hub.server.wheels import make_sdist, make_wheel
+
+from rlhub.hub.schema import (
+    EnvInfo,
+    ErrorResponse,
+    SearchResponse,
+    TokenCreated,
+    TokenScope,
+    UploadResponse,
+    VersionInfo,
+)
 
 
 def error_code(response) -> str:  # type: ignore[no-untyped-def]
@@ -145,7 +154,9 @@ def test_private_envs_need_a_read_token(hub: HubFixture) -> None:
     read = hub.token("acme", TokenScope.read)
     assert hub.client.get("/simple/acme-secret/", auth=("__token__", read)).status_code == 200
     assert hub.client.get("/api/v1/envs/acme/secret", headers={"Authorization": f"Bearer {read}"}).status_code == 200
-    url = hub.client.get("/api/v1/envs/acme/secret", headers={"Authorization": f"Bearer {read}"}).json()["versions"][0]["files"][0]["url"]
+    url = hub.client.get("/api/v1/envs/acme/secret", headers={"Authorization": f"Bearer {read}"}).json()["versions"][0][
+        "files"
+    ][0]["url"]
     assert hub.client.get(url).status_code == 404
     assert hub.client.get(url, auth=("__token__", read)).content == data
 

@@ -9,11 +9,11 @@ import tarfile
 import zipfile
 
 import pytest
+from tests.hub.server.wheels import make_sdist, make_wheel
 
 from rlhub.hub.server.archive import TooLarge, UnsafeArchive, inspect
 from rlhub.hub.server.config import Limits
 from rlhub.hub.server.names import normalize, skeleton, split_distribution
-from tests.hub.server.wheels import make_sdist, make_wheel
 
 LIMITS = Limits(max_unpacked_bytes=4 * 1024 * 1024)
 
@@ -49,7 +49,9 @@ def test_zip_traversal_and_absolute_paths(name: str) -> None:
 
 def test_zip_symlink() -> None:
     with pytest.raises(UnsafeArchive, match="link"):
-        inspect("acme_demo-0.1.0-py3-none-any.whl", zip_with("acme_demo/link", b"/etc/passwd", stat.S_IFLNK | 0o777), LIMITS)
+        inspect(
+            "acme_demo-0.1.0-py3-none-any.whl", zip_with("acme_demo/link", b"/etc/passwd", stat.S_IFLNK | 0o777), LIMITS
+        )
 
 
 def test_zip_bomb() -> None:

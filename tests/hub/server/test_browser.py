@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.hub.server.conftest import LiveHub
 
 from rlhub.hub.server.models import Owner, Project, Result, Version
-from tests.hub.server.conftest import LiveHub
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "hub"
 CHROMIUM = "/usr/bin/chromium"
@@ -45,7 +45,9 @@ def browser_page() -> Iterator[tuple[Any, list[str]]]:
 
 def seed(live: LiveHub) -> None:
     token = live.fixture.user("acme", password="browser-pass")
-    live.fixture.publish(token, "acme", "invoice-math", summary="Totals of generated invoices", keywords="math,finance", readme=README)
+    live.fixture.publish(
+        token, "acme", "invoice-math", summary="Totals of generated invoices", keywords="math,finance", readme=README
+    )
     live.fixture.publish(token, "acme", "web-shop", summary="Tool use in a fake shop", keywords="tools")
     with live.hub.db.write() as session:
         project = session.query(Project).filter_by(normalized="acme-invoice-math").one()

@@ -7,14 +7,14 @@ import socket
 from pathlib import Path
 
 import pytest
+from tests.hub.server.conftest import HubFixture
+from tests.hub.server.wheels import ENV_SOURCE
 
 from rlhub.core.registry import load
 from rlhub.hub.schema import CheckStatus, Leaderboard, ResultInfo
 from rlhub.hub.server.services.checks import CheckWorker
 from rlhub.rollout import MockClient, RunConfig, run_sync
 from rlhub.rollout import run as run_eval
-from tests.hub.server.conftest import HubFixture
-from tests.hub.server.wheels import ENV_SOURCE
 
 
 def run_checks(hub: HubFixture) -> None:
@@ -46,7 +46,7 @@ def test_check_has_no_network(hub: HubFixture) -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        source = "import socket\nsocket.create_connection(('127.0.0.1', %d), timeout=2).close()\n" % port
+        source = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n"
         source += ENV_SOURCE.format(owner="acme", name="phone", version="0.1.0")
         token = hub.user("acme")
         hub.publish(token, "acme", "phone", source=source)
@@ -95,7 +95,9 @@ def test_tampered_logs_are_rejected_with_a_reason(hub: HubFixture, tmp_path: Pat
 
     wrong = next(i for i, line in enumerate(lines) if '"rollout"' in line and '"value":0.0' in line)
     inflated = lines.copy()
-    inflated[wrong] = lines[wrong].replace('"value":0.0', '"value":1.0').replace('"status":"incorrect"', '"status":"correct"')
+    inflated[wrong] = (
+        lines[wrong].replace('"value":0.0', '"value":1.0').replace('"status":"incorrect"', '"status":"correct"')
+    )
     error = push(inflated)
     assert error["code"] == "tampered" and "claims reward 1" in error["message"]
 

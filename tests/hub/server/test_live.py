@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from rlhub.hub.schema import PEP691_JSON
 from tests.hub.server.conftest import LiveHub
 from tests.hub.server.wheels import make_sdist, make_wheel
+
+from rlhub.hub.schema import PEP691_JSON
 
 
 @pytest.mark.slow
@@ -26,7 +26,8 @@ def test_twine_upload_then_pip_install(live_hub: LiveHub, tmp_path: Path) -> Non
         (dist / filename).write_bytes(data)
     twine = subprocess.run(
         [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar",
-         "--repository-url", f"{live_hub.url}/legacy/", "-u", "__token__", "-p", token, *map(str, sorted(dist.iterdir()))],
+         "--repository-url", f"{live_hub.url}/legacy/", "-u", "__token__", "-p", token,
+         *map(str, sorted(dist.iterdir()))],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert twine.returncode == 0, twine.stdout + twine.stderr
@@ -63,7 +64,9 @@ def test_simple_index_html_and_json(live_hub: LiveHub) -> None:
         body = client.get(file["url"]).content
         assert hashlib.sha256(body).hexdigest() == file["hashes"]["sha256"]
         assert client.get("/simple/Acme_Demo/", follow_redirects=False).headers["location"] == "/simple/acme-demo/"
-        cached = client.get("/simple/acme-demo/", headers={"If-None-Match": page.headers["etag"], "Accept": PEP691_JSON})
+        cached = client.get(
+            "/simple/acme-demo/", headers={"If-None-Match": page.headers["etag"], "Accept": PEP691_JSON}
+        )
         assert cached.status_code == 304
         # A publish is visible on the very next request (the cache is dropped).
         live_hub.fixture.publish(token, "acme", "demo", "0.2.0")

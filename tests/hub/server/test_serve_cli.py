@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.hub.server.conftest import free_port
 from tests.hub.server.wheels import make_wheel, upload_form
 
@@ -20,19 +19,32 @@ def test_create_user_then_serve_and_publish(tmp_path: Path) -> None:
     env = {**os.environ, "RLHUB_HOME": str(tmp_path / "home")}
     env.pop("RLHUB_DATABASE_URL", None)
     created = subprocess.run(
-        [sys.executable, "-m", "rlhub", "admin", "create-user", "acme"], capture_output=True, text=True, env=env, timeout=60, check=False
+        [sys.executable, "-m", "rlhub", "admin", "create-user", "acme"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("rlhub_")
     again = subprocess.run(
-        [sys.executable, "-m", "rlhub", "admin", "create-user", "acme"], capture_output=True, text=True, env=env, timeout=60, check=False
+        [sys.executable, "-m", "rlhub", "admin", "create-user", "acme"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert again.returncode == 1 and "taken" in again.stderr
 
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "rlhub", "serve", "--port", str(port), "--no-checks"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "rlhub", "serve", "--port", str(port), "--no-checks"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         url = f"http://127.0.0.1:{port}"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from rlhub.hub.server.render import readme_html
 from tests.hub.server.conftest import HubFixture
+
+from rlhub.hub.server.render import readme_html
 
 HOSTILE = """# Title
 

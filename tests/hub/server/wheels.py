@@ -35,7 +35,15 @@ def dist_name(owner: str, name: str) -> str:
     return f"{owner}-{name}"
 
 
-def metadata(owner: str, name: str, version: str, *, summary: str = "A demo environment", keywords: str = "math,demo", readme: str = README) -> str:
+def metadata(
+    owner: str,
+    name: str,
+    version: str,
+    *,
+    summary: str = "A demo environment",
+    keywords: str = "math,demo",
+    readme: str = README,
+) -> str:
     return (
         "Metadata-Version: 2.1\n"
         f"Name: {owner}-{name}\n"
@@ -82,7 +90,9 @@ def make_wheel(
     return f"{package}-{version}-py3-none-any.whl", buffer.getvalue()
 
 
-def make_sdist(owner: str, name: str, version: str = "0.1.0", *, members: list[tarfile.TarInfo] | None = None) -> tuple[str, bytes]:
+def make_sdist(
+    owner: str, name: str, version: str = "0.1.0", *, members: list[tarfile.TarInfo] | None = None
+) -> tuple[str, bytes]:
     package = f"{owner}_{name.replace('-', '_')}"
     base = f"{package}-{version}"
     buffer = io.BytesIO()
@@ -100,7 +110,9 @@ def make_sdist(owner: str, name: str, version: str = "0.1.0", *, members: list[t
     return f"{base}.tar.gz", buffer.getvalue()
 
 
-def upload_form(filename: str, data: bytes, owner: str, name: str, version: str = "0.1.0", **fields: str) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]]:
+def upload_form(
+    filename: str, data: bytes, owner: str, name: str, version: str = "0.1.0", **fields: str
+) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]]:
     """The multipart form twine sends: (data, files) for httpx."""
     form = {
         ":action": "file_upload",

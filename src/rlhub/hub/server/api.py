@@ -40,7 +40,7 @@ Required = Annotated[Principal, Depends(auth.required)]
 
 
 def hub_of(request: Request) -> Hub:
-    return request.app.state.hub  # type: ignore[no-any-return]
+    return request.app.state.hub
 
 
 HubDep = Annotated[Hub, Depends(hub_of)]

@@ -66,8 +66,8 @@ def principal(request: Request, *, allow_password: bool = False, allow_session: 
                 raise HubError(
                     ErrorCode.unauthorized, f"use an API token: Basic {TOKEN_USERNAME}:<token> or Bearer <token>"
                 )
-            user, _, password = secret.partition(":")
-            owner = authenticate_password(session, user, password)
+            username, _, password = secret.partition(":")
+            owner = authenticate_password(session, username, password)
             return principal_for_user(session, owner, TokenScope.publish)
         if allow_session:
             user_id = session_user(hub, request.cookies.get(SESSION_COOKIE))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
@@ -13,6 +14,9 @@ from rlhub.hub.server.db import Database
 from rlhub.hub.server.models import Project
 from rlhub.hub.server.simple import SimpleIndex, touch
 from rlhub.hub.server.storage import LocalBlobStore
+
+if TYPE_CHECKING:
+    from rlhub.hub.server.services.checks import CheckWorker
 
 
 class DownloadCounter:
@@ -49,7 +53,7 @@ class Hub:
         self.session_secret = (config.session_secret or self._session_secret()).encode()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.checker: object | None = None
+        self.checker: CheckWorker | None = None
 
     def _session_secret(self) -> str:
         path = self.config.home / "session.key"

@@ -14,10 +14,7 @@ _md = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
 
 
 def readme_html(text: str, content_type: str = "text/markdown") -> str:
-    if content_type.startswith("text/markdown"):
-        html = _md.render(text)
-    else:
-        html = f"<pre>{escape(text)}</pre>"
+    html = _md.render(text) if content_type.startswith("text/markdown") else f"<pre>{escape(text)}</pre>"
     return nh3.clean(html, url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener noreferrer")
 
 
@@ -30,7 +27,8 @@ def score_chart(entries: tuple[LeaderboardEntry, ...], width: int = 560, bar: in
     plot_w = width - label_w - 60
     height = len(shown) * (bar + pad) + pad
     parts = [
-        f'<svg class="chart" role="img" aria-label="scores" viewBox="0 0 {width} {height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+        f'<svg class="chart" role="img" aria-label="scores" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
     ]
     for i, entry in enumerate(shown):
         r = entry.result
@@ -42,9 +40,8 @@ def score_chart(entries: tuple[LeaderboardEntry, ...], width: int = 560, bar: in
         parts.append(f'<text x="0" y="{y + bar * 0.7:.1f}" font-size="12">{label}</text>')
         parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar}" fill="#4f7cac" />')
         if err > 0:
-            parts.append(
-                f'<line x1="{label_w + max(0, w - err):.1f}" x2="{label_w + min(plot_w, w + err):.1f}" y1="{y + bar / 2}" y2="{y + bar / 2}" stroke="#222" stroke-width="1.5" />'
-            )
+            x1, x2, mid = label_w + max(0, w - err), label_w + min(plot_w, w + err), y + bar / 2
+            parts.append(f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{mid}" y2="{mid}" stroke="#222" stroke-width="1.5" />')
         parts.append(f'<text x="{label_w + plot_w + 6}" y="{y + bar * 0.7:.1f}" font-size="12">{r.score:.3f}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
+from functools import cached_property
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,9 @@ Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
 
+_HEAD = '<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.1">'
+
+
 @dataclass(frozen=True)
 class Page:
     status: int
@@ -41,6 +45,11 @@ class Page:
     content_type: str
     etag: str
     location: str | None = None
+
+    @cached_property
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """ASGI headers, built once per rendered page."""
+        return [*page_headers(self), (b"content-length", str(len(self.body)).encode())]
 
 
 def wants_json(accept: str) -> bool:
@@ -122,10 +131,7 @@ class SimpleIndex:
         if json_:
             return _page(json.dumps({"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in names]}), True)
         links = "\n".join(f'<a href="{SIMPLE_PATH}{n}/">{n}</a><br/>' for n in names)
-        return _page(
-            f'<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.1"><title>Simple index</title></head>\n<body>\n{links}\n</body></html>\n',
-            False,
-        )
+        return _page(f"{_HEAD}<title>Simple index</title></head>\n<body>\n{links}\n</body></html>\n", False)
 
     def _project(self, name: str, json_: bool, principal: Principal | None) -> Page:
         with self.db.read() as session:
@@ -168,13 +174,12 @@ class SimpleIndex:
             attrs = f' data-requires-python="{escape(f.requires_python)}"' if f.requires_python else ""
             if v.yanked:
                 attrs += f' data-yanked="{escape(v.yanked_reason)}"'
-            links.append(
-                f'<a href="{FILES_PATH}{f.sha256}/{escape(f.filename)}#sha256={f.sha256}"{attrs}>{escape(f.filename)}</a><br/>'
-            )
+            href = f"{FILES_PATH}{f.sha256}/{escape(f.filename)}#sha256={f.sha256}"
+            links.append(f'<a href="{href}"{attrs}>{escape(f.filename)}</a><br/>')
         body_html = "\n".join(links)
         return _page(
-            f'<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.1"><title>Links for {name}</title></head>\n'
-            f"<body>\n<h1>Links for {name}</h1>\n{body_html}\n</body></html>\n",
+            f"{_HEAD}<title>Links for {name}</title></head>\n<body>\n<h1>Links for {name}</h1>\n"
+            f"{body_html}\n</body></html>\n",
             False,
         )
 
@@ -223,8 +228,7 @@ class SimpleFastPath:
             await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", page.etag.encode())]})
             await send({"type": "http.response.body", "body": b""})
             return
-        headers = [*page_headers(page), (b"content-length", str(len(page.body)).encode())]
-        await send({"type": "http.response.start", "status": page.status, "headers": headers})
+        await send({"type": "http.response.start", "status": page.status, "headers": page.raw_headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else page.body})
 
 

@@ -28,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def hub_of(request: Request) -> Hub:
-    return request.app.state.hub  # type: ignore[no-any-return]
+    return request.app.state.hub
 
 
 def viewer(request: Request) -> Principal | None:

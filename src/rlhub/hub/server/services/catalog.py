@@ -72,7 +72,8 @@ def get_version(project: Project, version: str) -> VersionRow:
 
 
 def summary(project: Project) -> EnvSummary:
-    newest = latest(project) or (sorted_versions(project) or [None])[0]
+    versions = sorted_versions(project)
+    newest = latest(project) or (versions[0] if versions else None)
     return EnvSummary(
         owner=project.owner.name,
         name=project.name,
