@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import marshal
 import math
 import os
 import queue
@@ -148,15 +149,14 @@ class _Worker:
     def wait_ready(self, timeout_s: float) -> None:
         if self._recv(time.monotonic() + timeout_s) is None:
             assert self.proc.stderr is not None
-            self.kill()
+            self.proc.kill()
             stderr = self.proc.stderr.read().decode(errors="replace").strip()
+            self.kill()
             raise SandboxError(f"sandbox worker failed to start: {stderr or 'no output'}")
 
     def execute(self, request: dict[str, Any], deadline: float) -> dict[str, Any] | None:
         """The fork server's answer, or None when it died or hung (the caller replaces it)."""
-        import json
-
-        data = json.dumps({**request, "uid": self.uid}).encode()
+        data = marshal.dumps({**request, "uid": self.uid})
         try:
             os.write(self._in, _HEADER.pack(len(data)))
             view = memoryview(data)
@@ -167,13 +167,11 @@ class _Worker:
         return self._recv(deadline)
 
     def _recv(self, deadline: float) -> dict[str, Any] | None:
-        import json
-
         header = self._read(4, deadline)
         if header is None:
             return None
         body = self._read(_HEADER.unpack(header)[0], deadline)
-        return None if body is None else json.loads(body)
+        return None if body is None else marshal.loads(body)
 
     def _read(self, n: int, deadline: float) -> bytes | None:
         chunks: list[bytes] = []
@@ -188,11 +186,17 @@ class _Worker:
             n -= len(chunk)
         return b"".join(chunks)
 
-    def kill(self) -> None:
-        """Killing bwrap kills its pid namespace, and with it every execution inside."""
-        self.proc.kill()
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+    def kill(self, grace_s: float = 0.0) -> None:
+        """Stop the worker: end of input lets an idle server exit within `grace_s`; then SIGKILL. Killing
+        bwrap kills its pid namespace, and with it every execution inside."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
 
@@ -208,7 +212,7 @@ class SandboxPool:
         self.python = python or _base_python()
         root = os.geteuid() == 0
         bwrap_argv = bwrap_args(bwrap or find_bwrap(), self.python, root=root)
-        self._argv = [*bwrap_argv, self.python, "-I", "-c", _SERVER.read_text(), *([] if root else ["--user-ns"])]
+        self._argv = [*bwrap_argv, self.python, "-I", "-S", "-c", _SERVER.read_text(), *([] if root else ["--user-ns"])]
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -243,8 +247,6 @@ class SandboxPool:
             limits = replace(limits, timeout_s=timeout_s)
         if memory_mb is not None:
             limits = replace(limits, memory_mb=memory_mb)
-        if self._closed:
-            raise SandboxError("the sandbox pool is closed")
         request = {
             "code": code,
             "stdin": stdin,
@@ -255,7 +257,7 @@ class SandboxPool:
             "max_output": limits.max_output_bytes,
             "scratch_mb": limits.scratch_mb,
         }
-        worker = self._idle.get()
+        worker = self._acquire()
         start = time.monotonic()
         answer = worker.execute(request, start + limits.timeout_s + _GRACE_S)
         if answer is None or "error" in answer:
@@ -270,6 +272,14 @@ class SandboxPool:
         self._idle.put(worker)
         return _result(answer)
 
+    def _acquire(self) -> _Worker:
+        while not self._closed:
+            try:
+                return self._idle.get(timeout=0.5)
+            except queue.Empty:
+                continue
+        raise SandboxError("the sandbox pool is closed")
+
     def run_many(self, jobs: Iterable[Job]) -> list[ExecResult]:
         """Run jobs concurrently over the pool; results in input order."""
         with ThreadPoolExecutor(self.size) as executor:
@@ -280,7 +290,7 @@ class SandboxPool:
         with self._lock:
             workers, self._all = list(self._all), set()
         for worker in workers:
-            worker.kill()
+            worker.kill(grace_s=1.0)
 
     def __enter__(self) -> SandboxPool:
         return self
