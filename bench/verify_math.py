@@ -23,7 +23,6 @@ from pathlib import Path
 
 HANG_S = 5.0
 DATA = Path(__file__).parent / "data" / "math_heldout.jsonl"
-DEV = Path(__file__).parent / "data" / "math_dev.jsonl"
 WARMUP = [
     ("The answer is $\\boxed{\\frac{1}{2}}$", "0.5"),
     ("so $x = (a+1)^2$", "a^2+2a+1"),

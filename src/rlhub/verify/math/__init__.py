@@ -63,6 +63,11 @@ def _symbolic_hook(timeout_s: float, worker: SymbolicWorker | None = None) -> Sy
     return hook
 
 
+def warm_up() -> None:
+    """Start this process's symbolic worker ahead of time (e.g. in a scoring pool's initializer)."""
+    shared_worker().start()
+
+
 def score(response: str, reference: object, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Score:
     """Score a model response against a reference answer (a string, number or anything with str())."""
     ref = str(reference).strip()
@@ -103,4 +108,5 @@ __all__ = [
     "score",
     "shared_worker",
     "strip_think",
+    "warm_up",
 ]

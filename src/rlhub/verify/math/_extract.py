@@ -90,6 +90,8 @@ def candidates(response: str) -> list[str]:
     boxed = boxed_answer(text)
     if boxed is not None:
         return [boxed] if len(boxed) <= MAX_CANDIDATE_CHARS else []
+    if _BOXED_RE.search(text):  # a box opened and never closed: truncated, no committed answer
+        return []
     found: list[str] = []
     lower = text.lower()
     marker_at, marker = max(((lower.rfind(m), m) for m in _MARKERS), key=lambda x: x[0])

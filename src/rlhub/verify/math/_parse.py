@@ -180,6 +180,7 @@ _TEXT_CMDS = {
     "\\mathrm",
 }
 _SEPARATOR_WORDS = {"and", "or"}
+_NUMBER_WORDS_RE = re.compile(r"[A-Za-z][A-Za-z -]*")
 _WORDS_RE = re.compile(r"[A-Za-z][A-Za-z .'-]*")
 _CONST_WORDS = {"pi": "pi", "inf": "inf", "infty": "inf", "infinity": "inf", "oo": "inf"}
 _MATRIX_ENVS = {"pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix", "smallmatrix", "array"}
@@ -254,7 +255,12 @@ def parse(text: str) -> Node:
     """Parse an answer; raises ParseError when it is not math (the caller falls back to text)."""
     if len(text) > MAX_ANSWER_CHARS:
         raise ParseError("answer too long")
-    tokens = tokenize(normalise(text))
+    text = normalise(text)
+    if _NUMBER_WORDS_RE.fullmatch(text):
+        value = number_words(text)
+        if value is not None:
+            return ("num", Fraction(value), None)
+    tokens = tokenize(text)
     if not tokens:
         raise ParseError("empty answer")
     if all(kind == "text" or (kind == "word" and len(v) > 1) for kind, v in tokens):

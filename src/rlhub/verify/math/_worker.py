@@ -36,15 +36,20 @@ class SymbolicWorker:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._owner = os.getpid()
-        self.restarts = 0
+        self.starts = 0
 
     def call(self, payload: Any, timeout_s: float) -> Any:
-        """Run `symbolic_equal(*payload)` in the worker; raises WorkerTimeout past `timeout_s`."""
-        deadline = time.monotonic() + timeout_s
+        """Run `symbolic_equal(*payload)` in the worker; raises WorkerTimeout past `timeout_s`.
+
+        The budget covers waiting for the worker and the check itself, not the worker's one-off start.
+        """
+        asked = time.monotonic()
         if not self._lock.acquire(timeout=timeout_s):
             raise WorkerTimeout("symbolic worker busy")
         try:
+            waited = time.monotonic() - asked
             proc = self._ensure()
+            deadline = time.monotonic() + timeout_s - waited
             assert proc.stdin is not None and proc.stdout is not None
             body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
             try:
@@ -61,13 +66,17 @@ class SymbolicWorker:
         finally:
             self._lock.release()
 
+    def start(self) -> None:
+        """Start the worker now (it imports sympy), so the first symbolic check does not wait for it."""
+        with self._lock:
+            self._ensure()
+
     def _ensure(self) -> subprocess.Popen[bytes]:
         if self._owner != os.getpid():  # forked: the parent's worker is not ours to use
             self._proc, self._owner = None, os.getpid()
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
-        if self._proc is not None:
-            self.restarts += 1
+        self.starts += 1
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         proc = subprocess.Popen(
             [sys.executable, "-m", "rlhub.verify.math._worker", str(self.memory_mb)],

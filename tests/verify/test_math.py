@@ -1,0 +1,207 @@
+"""rlhub.verify.math: the regression corpus, extraction, equivalence classes, budgets and the worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from rlhub.core.rubric import Rubric
+from rlhub.core.types import Message, ScoreStatus, Task
+from rlhub.verify import math
+from rlhub.verify.math._extract import candidates, extract_choice
+from rlhub.verify.math._parse import ParseError, parse
+from rlhub.verify.math._worker import SymbolicWorker, WorkerTimeout
+
+CORPUS = [
+    json.loads(line) for line in (Path(__file__).parent / "data" / "math_regression.jsonl").read_text().splitlines()
+]
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c["why"] for c in CORPUS])
+def test_regression_corpus(case: dict[str, str]) -> None:
+    result = math.score(case["response"], case["reference"])
+    assert result.status.value == case["expected"], (case, result)
+    assert result.value == (1.0 if case["expected"] == "correct" else 0.0)
+
+
+# -- extraction ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("so $\\boxed{\\frac{a}{\\sqrt{b}}}$ done", "\\frac{a}{\\sqrt{b}}"),
+        ("\\fbox{7}", "7"),
+        ("\\boxed 5 is it", "5"),
+        ("The final answer is: **42**.", "42"),
+        ("Thus the answer is $x^2$.\nThanks!", "x^2"),
+        ("Working...\n\nTherefore, 3/4", "3/4"),
+        ("<think>\\boxed{1}</think>\\boxed{2}", "2"),
+    ],
+)
+def test_extraction_first_candidate(response: str, expected: str) -> None:
+    assert candidates(response)[0] == expected
+
+
+def test_choice_extraction() -> None:
+    assert extract_choice("I think (A) is wrong. The answer is (D).") == "D"
+    assert extract_choice("$\\boxed{\\textbf{(E)}\\ 12}$") == "E"
+    assert extract_choice("**B**") == "B"
+    assert extract_choice("no letter here") is None
+
+
+def test_extracted_answer_is_reported() -> None:
+    result = math.score("We find $\\boxed{\\dfrac{3}{4}}$.", "0.75")
+    assert result.status is ScoreStatus.correct
+    assert result.extracted == "\\dfrac{3}{4}"
+
+
+def test_reference_may_be_a_number() -> None:
+    assert math.score("The answer is 12.", 12).value == 1.0
+    assert math.score("The answer is 0.5.", 0.5).value == 1.0
+
+
+# -- parser ---------------------------------------------------------------------------------------
+
+
+def test_parser_builds_exact_numbers() -> None:
+    assert parse("\\frac{3}{4}") == ("div", ("num", Fraction(3), None), ("num", Fraction(4), None))
+    assert parse("0.1\\overline{6}") == ("div", ("num", Fraction(1), None), ("num", Fraction(6), None))
+
+
+@pytest.mark.parametrize("text", ["\\frac{1}{", "(1,2", "\\begin{pmatrix}1&2\\\\3\\end{pmatrix}", "x" * 3000])
+def test_parser_rejects_malformed(text: str) -> None:
+    with pytest.raises(ParseError):
+        parse(text)
+
+
+# -- budgets: no input hangs or eats memory ------------------------------------------------------
+
+HOSTILE = [
+    ("power tower", "\\boxed{2^{2^{2^{2^{10}}}}}", "2"),
+    ("power tower vs power tower", "\\boxed{2^{2^{2^{2^{10}}}}}", "3^{3^{3^{3^{10}}}}"),
+    ("huge factorial", "\\boxed{10000!}", "5"),
+    ("factorial of a factorial", "\\boxed{(100!)!}", "5"),
+    ("huge literal exponent", "\\boxed{99999999999^{99999999999999}}", "1"),
+    ("scientific overflow", "\\boxed{1e999 \\cdot 10^{10^{9}}}", "0"),
+    ("deep brackets", "\\boxed{" + "(" * 5000 + "1" + ")" * 5000 + "}", "1"),
+    ("deep braces", "\\boxed{" + "{" * 5000 + "1" + "}" * 5000 + "}", "1"),
+    ("deep fractions", "\\boxed{" + "\\frac{1}{" * 500 + "2" + "}" * 500 + "}", "1"),
+    ("deep text", "\\boxed{" + "\\text{" * 300 + "1" + "}" * 300 + "}", "1"),
+    ("100 kB of prose", "word " * 20_000 + "The answer is 3.", "3"),
+    ("100 kB of digits", "The answer is " + "9" * 100_000, "1"),
+    ("100 kB of boxes", "\\boxed{" * 15_000, "1"),
+    ("100 kB inside a box", "\\boxed{" + "1+" * 50_000 + "1}", "50001"),
+    ("many dollars", "$" * 100_000, "1"),
+    ("many markers", "the answer is " * 7_000, "1"),
+]
+
+
+@pytest.mark.parametrize(("name", "response", "reference"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_inputs_return_within_budget(name: str, response: str, reference: str) -> None:
+    math.warm_up()  # the worker's one-off start (importing sympy) is outside the per-call budget
+    start = time.monotonic()
+    result = math.score(response, reference, timeout_s=1.0)
+    elapsed = time.monotonic() - start
+    assert elapsed < 3.0, f"{name} took {elapsed:.1f}s"
+    assert result.status in (ScoreStatus.incorrect, ScoreStatus.unparseable, ScoreStatus.timeout, ScoreStatus.correct)
+    assert result.status is not ScoreStatus.correct or name in ("100 kB of prose",)
+
+
+def test_power_towers_are_decided_without_sympy() -> None:
+    start = time.monotonic()
+    assert math.score("\\boxed{2^{2^{2^{2^{10}}}}}", "2").status is ScoreStatus.incorrect
+    assert math.score("\\boxed{10000!}", "5").status is ScoreStatus.incorrect
+    assert time.monotonic() - start < 0.5
+
+
+# -- the worker ----------------------------------------------------------------------------------
+
+TOWER = ("pow", ("num", Fraction(7), None), ("pow", ("num", Fraction(7), None), ("num", Fraction(10**6), None)))
+
+
+def test_worker_is_killed_at_the_deadline_and_restarted() -> None:
+    worker = SymbolicWorker()
+    try:
+        assert worker.call((("sym", "x"), ("sym", "x"), "equal"), 30.0) is True
+        first = worker.pid
+        start = time.monotonic()
+        with pytest.raises(WorkerTimeout):
+            worker.call((TOWER, ("num", Fraction(1), None), "equal"), 0.5)
+        assert time.monotonic() - start < 2.0
+        assert first is not None and not Path(f"/proc/{first}").exists()
+        assert worker.call((("sym", "x"), ("sym", "y"), "equal"), 30.0) is None
+        assert worker.pid != first and worker.starts == 2
+    finally:
+        worker.close()
+
+
+def test_worker_caps_its_memory() -> None:
+    worker = SymbolicWorker(memory_mb=512)
+    try:
+        worker.call((("sym", "x"), ("sym", "x"), "equal"), 30.0)
+        limits = Path(f"/proc/{worker.pid}/limits").read_text()
+        line = next(line for line in limits.splitlines() if line.startswith("Max address space"))
+        assert str(512 * 1024 * 1024) in line
+    finally:
+        worker.close()
+
+
+def test_symbolic_path_decides_what_numbers_cannot() -> None:
+    # 2^(10^5) overflows floats and the exact cap; sympy settles it in the worker
+    assert math.equivalent("2^{100000}", "2 \\cdot 2^{99999}") is True
+
+
+def test_timeout_status_from_a_symbolic_blowup() -> None:
+    result = math.score("\\boxed{7^{7^{1000000}} - 7^{7^{1000000}} + 1}", "2", timeout_s=0.5)
+    assert result.status in (ScoreStatus.timeout, ScoreStatus.incorrect)
+
+
+def _score_in_child(args: tuple[str, str]) -> float:
+    return math.score(*args).value
+
+
+def test_usable_from_threads_and_processes() -> None:
+    cases = [("\\boxed{2^{100000}}", "2 \\cdot 2^{99999}"), ("\\boxed{(x+1)^2}", "x^2+2x+1")] * 4
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda c: math.score(*c).value, cases)) == [1.0] * len(cases)
+    with ProcessPoolExecutor(2) as procs:
+        assert list(procs.map(_score_in_child, cases[:4])) == [1.0] * 4
+
+
+def test_no_signal_handlers_installed() -> None:
+    import signal
+
+    before = signal.getsignal(signal.SIGALRM)
+    done = threading.Event()
+
+    def run() -> None:
+        math.score("\\boxed{2^{100000}}", "2 \\cdot 2^{99999}")
+        done.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert done.is_set()
+    assert signal.getsignal(signal.SIGALRM) == before
+
+
+def test_import_does_not_load_sympy() -> None:
+    code = "import sys, rlhub.verify.math; assert 'sympy' not in sys.modules, 'sympy imported eagerly'"
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ})
+
+
+def test_rubric_reward_function() -> None:
+    rubric = Rubric(correct=math.score)
+    task = Task(prompt="1/2 as a decimal?", answer="0.5")
+    result = rubric.score(task, [Message.assistant("The answer is $\\frac{1}{2}$.")])
+    assert result.value == 1.0 and result.status is ScoreStatus.correct
