@@ -117,3 +117,16 @@ def test_choose_prefers_newest_pure_wheel_and_respects_yank_and_python() -> None
     assert str(choose(page, SpecifierSet("==0.2.0"), target)[0]) == "0.2.0"  # yanked, but pinned (PEP 592)
     with pytest.raises(InstallError, match=r"no installable wheel of acme-demo >=0\.3"):
         choose(page, SpecifierSet(">=0.3"), target)
+
+
+@pytest.mark.slow
+async def test_dependencies_the_hub_lacks_come_from_the_users_index(
+    live: LiveHub, target_venv: Path, tmp_path: Path, evil_index: EvilIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evil_index.offer("leftpad", "py", "1.2.0")  # stands in for PyPI: a package the hub does not have
+    monkeypatch.setenv("PIP_INDEX_URL", f"{evil_index.url}/simple/")
+    async with live.client(live.user("acme")) as client:
+        await _publish(client, tmp_path, "demo", "0.1.0", "leftpad-py>=1")
+        plan = await install(client, "acme/demo", python=str(target_venv))
+    assert plan.third_party == ["leftpad-py>=1"]
+    assert installed(target_venv, "leftpad-py") == "1.2.0" and installed(target_venv, "acme-demo") == "0.1.0"
