@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -217,3 +218,15 @@ def test_pool_closes_its_bwrap_processes() -> None:
 def test_sandbox_uses_no_venv_packages(pool: SandboxPool) -> None:
     result = run(pool, "import sys; print(sys.prefix)")
     assert result.stdout.strip() == sys.base_prefix
+
+
+def _hello_from_child() -> str:
+    return sandbox.run("print('child')", timeout_s=5, memory_mb=256).stdout
+
+
+def test_default_pool_survives_fork() -> None:
+    parent = sandbox.default_pool()
+    with multiprocessing.get_context("fork").Pool(1) as processes:
+        assert processes.apply(_hello_from_child) == "child\n"
+    assert sandbox.default_pool() is parent
+    assert sandbox.run("print('parent')", timeout_s=5, memory_mb=256).stdout == "parent\n"

@@ -217,6 +217,7 @@ class SandboxPool:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._pid = os.getpid()
         workers_started = [self._spawn() for _ in range(self.size)]
         for worker in workers_started:
             worker.wait_ready(30.0)
@@ -273,6 +274,8 @@ class SandboxPool:
         return _result(answer)
 
     def _acquire(self) -> _Worker:
+        if os.getpid() != self._pid:
+            raise SandboxError("a SandboxPool cannot be used across fork: create one in each process")
         while not self._closed:
             try:
                 return self._idle.get(timeout=0.5)
@@ -286,6 +289,9 @@ class SandboxPool:
             return list(executor.map(lambda job: self.run(job.code, stdin=job.stdin, limits=job.limits), jobs))
 
     def close(self) -> None:
+        """Stop every worker. A forked copy of the pool (in a child process) owns nothing and does nothing."""
+        if os.getpid() != self._pid:
+            return
         self._closed = True
         with self._lock:
             workers, self._all = list(self._all), set()
@@ -329,7 +335,7 @@ def default_pool() -> SandboxPool:
     """The process-wide pool behind `run`, started on first use and closed at exit."""
     global _default
     with _default_lock:
-        if _default is None:
+        if _default is None or _default._pid != os.getpid():  # none yet, or the parent's before a fork
             _default = SandboxPool()
             atexit.register(_default.close)
         return _default
@@ -346,25 +352,16 @@ def run_trusted(code: str, *, stdin: str = "", timeout_s: float, memory_mb: int)
     It has the host's network, files, environment and user; only time, memory (RLIMIT_AS) and its
     process group are limited. Use it for code you wrote yourself, never for model output.
     """
-    mib = memory_mb << 20
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (mib, mib))
-
     start = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        preexec_fn=limit,
-    )
+    pipe = subprocess.PIPE
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=pipe, stdout=pipe, stderr=pipe, start_new_session=True)
+    with contextlib.suppress(ProcessLookupError):  # set before the interpreter has started up
+        resource.prlimit(proc.pid, resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
     try:
         out, err = proc.communicate(stdin.encode(), timeout=timeout_s)
         timed_out = False
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _killpg(proc.pid)
         out, err = proc.communicate()
         timed_out = True
     finally:
