@@ -1,0 +1,3 @@
+from rlhub_algebra.env import Algebra
+
+__all__ = ["Algebra"]
