@@ -48,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     threads = os.cpu_count() or 1
     counts = (
-        {"rlhub": 400, "bwrap": 40, "subprocess": 60}
+        {"rlhub": 300, "bwrap": 20, "subprocess": 20}
         if args.quick
         else {"rlhub": 2000, "bwrap": 200, "subprocess": 300}
     )
