@@ -156,9 +156,24 @@ def test_each_execution_starts_fresh(single: SandboxPool) -> None:
 
 
 def test_ipc_objects_do_not_survive(single: SandboxPool) -> None:
-    make = "from multiprocessing import shared_memory as s\nm = s.SharedMemory('leak', create=True, size=64)"
-    run(single, make)
-    assert run(single, "import os; print(os.listdir('/dev/shm'))").stdout == "[]\n"
+    make = """
+        import _posixshmem, ctypes, os
+        _posixshmem.shm_open("/leak", os.O_CREAT | os.O_RDWR, 0o600)  # POSIX segment, never unlinked
+        print(ctypes.CDLL(None).shmget(0x5EED, 4096, 0o1600) >= 0)  # SysV segment, IPC_CREAT, never removed
+    """
+    assert run(single, make).stdout == "True\n"
+    look = "import ctypes, os; print(os.listdir('/dev/shm'), ctypes.CDLL(None).shmget(0x5EED, 0, 0))"
+    assert run(single, look).stdout == "[] -1\n"
+
+
+def test_benign_multiprocessing(pool: SandboxPool) -> None:
+    code = """
+        from multiprocessing import Pool
+        if __name__ == "__main__":
+            with Pool(2) as workers:
+                print(sum(workers.map(abs, range(-50, 50))))
+    """
+    assert run(pool, code).stdout == "2500\n"
 
 
 def test_batch_runs_concurrently_in_order(pool: SandboxPool) -> None:

@@ -77,11 +77,12 @@ def _send(message: dict[str, Any]) -> None:
 
 
 def _isolate(req: dict[str, Any]) -> None:
-    """Private mount and IPC namespaces: a fresh /proc for this pid namespace and a fresh scratch tmpfs."""
+    """Private mount and IPC namespaces: a fresh /proc for this pid namespace and fresh scratch tmpfs."""
     _check(_LIBC.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
     _mount("none", "/", "none", MS_REC | MS_PRIVATE)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    _mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, f"size={req['scratch_mb']}m,nr_inodes=4096,mode=1777")
+    for target in (SCRATCH, "/dev/shm"):  # /dev/shm: POSIX shared memory and semaphores (multiprocessing)
+        _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={req['scratch_mb']}m,nr_inodes=4096,mode=1777")
 
 
 def _program(req: dict[str, Any]) -> None:
