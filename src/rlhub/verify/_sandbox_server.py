@@ -1,15 +1,15 @@
 """Fork server that runs inside one bubblewrap sandbox (stdlib only; started as `python -I -S -c <this file>`).
 
-It reads length-prefixed marshal requests on fd 0 and answers on fd 1, one execution at a time (both ends
-of that channel are trusted code: the program under test never holds it). Each
-execution is one fork that becomes pid 1 of a fresh pid namespace, enters fresh mount and IPC namespaces,
-mounts its own /proc and a size-limited tmpfs on /tmp, drops to an unprivileged uid, sets rlimits and
-runs the code in-process (no interpreter start-up). When it exits or is killed, the kernel kills every
-process left in its pid namespace, so nothing outlives an execution.
+It reads length-prefixed marshal requests on fd 0 and answers on fd 1, one execution at a time (both
+ends of that channel are trusted code: the program under test never holds it). Each execution is one
+fork that becomes pid 1 of a fresh pid namespace, enters fresh mount and IPC namespaces, mounts its own
+/proc and size-limited tmpfs on /tmp and /dev/shm, drops to an unprivileged uid and every capability,
+sets rlimits and runs the code in-process (no interpreter start-up). When it exits or is killed, the
+kernel kills every process left in its pid namespace, so nothing outlives an execution.
 
 The program's outputs are read here with a cap; the verdict is computed by the host, never here. The
-server imports as little as it can (no `site`, no `json`, no `traceback`): every page it maps is copied
-into each execution's page tables by `fork`, which is most of the cost of an execution.
+server imports as little as it can (no `site`, no `json`, no `traceback`): every page of it that an
+execution touches is copied after `fork`, and those copies are most of the cost of an execution.
 """
 
 from __future__ import annotations
