@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from rlhub.verify.sandbox import SandboxPool, _base_python, bwrap_args, find_bwrap
+from rlhub.verify.sandbox import SandboxPool, base_python, bwrap_args, find_bwrap
 
 PROGRAM = "print(sum(range(10)))"
 EXPECTED = "45\n"
@@ -24,7 +24,7 @@ EXPECTED = "45\n"
 
 def fresh_bwrap_argv() -> list[str]:
     """One bwrap per execution with the same binds and namespaces as the pool, as an unprivileged uid."""
-    python = _base_python()
+    python = base_python()
     args = bwrap_args(find_bwrap(), python, root=True)
     while "--cap-add" in args:  # the pool's fork server needs capabilities; a one-shot program does not
         i = args.index("--cap-add")
@@ -53,7 +53,7 @@ def main() -> None:
         else {"rlhub": 2000, "bwrap": 200, "subprocess": 300}
     )
     bwrap_argv = fresh_bwrap_argv()
-    python = _base_python()
+    python = base_python()
 
     with SandboxPool(threads) as sandbox:
         contenders: dict[str, Callable[[], str]] = {

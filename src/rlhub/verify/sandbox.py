@@ -131,7 +131,7 @@ def bwrap_args(bwrap: str, python: str, *, root: bool) -> list[str]:
     return args
 
 
-def _base_python() -> str:
+def base_python() -> str:
     """The real interpreter behind a virtualenv: the sandbox binds its prefix, not the venv."""
     return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
 
@@ -209,7 +209,7 @@ class SandboxPool:
 
     def __init__(self, workers: int | None = None, *, bwrap: str | None = None, python: str | None = None):
         self.size = workers or os.cpu_count() or 1
-        self.python = python or _base_python()
+        self.python = python or base_python()
         root = os.geteuid() == 0
         bwrap_argv = bwrap_args(bwrap or find_bwrap(), self.python, root=root)
         self._argv = [*bwrap_argv, self.python, "-I", "-S", "-c", _SERVER.read_text(), *([] if root else ["--user-ns"])]
@@ -392,6 +392,7 @@ __all__ = [
     "Limits",
     "SandboxError",
     "SandboxPool",
+    "base_python",
     "bwrap_args",
     "default_pool",
     "find_bwrap",
