@@ -11,8 +11,8 @@ value that `X` produced, printed as its repr, is compared here. `assert not X` b
 anything else "the whole expression is truthy". Harness lines carry a per-run random nonce and each test
 index may be reported once; a program that exits early, prints fake results or patches builtins gains
 nothing on `==` tests because it cannot know the values it would have to print. (Boolean asserts reveal
-their expected value in their own source; a program that searched its memory for the nonce could fake
-those.) `Score.value` is the fraction of tests or cases passed.
+their expected value in their own source; a program that inspects the harness's frames or memory for the
+nonce could fake those.) `Score.value` is the fraction of tests or cases passed.
 """
 
 from __future__ import annotations
