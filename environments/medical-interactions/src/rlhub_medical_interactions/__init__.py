@@ -1,0 +1,3 @@
+from rlhub_medical_interactions.env import MedicalInteractions
+
+__all__ = ["MedicalInteractions"]
