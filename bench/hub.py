@@ -6,7 +6,8 @@
 2. Serves the same files with pypiserver (`pypi-server run --server gevent`), then drives `GET /simple/`
    on each server in turn with the same load generator: `--clients` keep-alive connections (1,000),
    each sending its next request as soon as the previous answer is complete, for a fixed time. The
-   generator is raw asyncio protocols on uvloop in its own process; its ceiling is measured first
+   generator is raw asyncio protocols on uvloop in its own process (a request unanswered for 2 s at
+   the end counts as an error, so starved connections cannot hide); its ceiling is measured first
    against a trivial server answering the same bytes, so a peer figure near it would mean the
    generator, not the server, was the limit.
 3. Installs: resolves and downloads all 50 wheels concurrently from rlhub's PEP 691 index (hash checked
@@ -41,6 +42,8 @@ from typing import Any, cast
 
 PACKAGES = 50
 RACED = 10
+STALLED_S = 2.0
+"""A request still unanswered this long when the load stops counts as an error (a timeout)."""
 OWNER = "bench"
 
 
@@ -158,6 +161,7 @@ class _Conn(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+        self.gen.conns.add(self)
         self._send()
 
     def _send(self) -> None:
@@ -192,6 +196,7 @@ class _Conn(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.inflight and not self.gen.stopping:
             self.gen.record(self.t0, time.perf_counter(), False)
+        self.gen.conns.discard(self)
         if not self.done.done():
             self.done.set_result(None)
 
@@ -205,6 +210,12 @@ class _LoadGen:
         self.errors = 0
         self.connect_errors = 0
         self.stopping = False
+        self.conns: set[_Conn] = set()
+
+    def stalled(self, older_than: float) -> int:
+        """Requests still unanswered after `older_than` seconds: timeouts, counted as errors."""
+        now = time.perf_counter()
+        return sum(1 for c in self.conns if c.inflight and now - c.t0 > older_than)
 
     def record(self, t0: float, t1: float, ok: bool) -> None:
         if self.start <= t1 <= self.end:
@@ -237,6 +248,7 @@ async def _loadgen(url: str, clients: int, warmup: float, duration: float) -> di
     cpu0 = time.process_time()
     tasks = [asyncio.create_task(gen.client()) for _ in range(clients)]
     await asyncio.sleep(warmup + duration)
+    stalled = gen.stalled(STALLED_S)
     gen.stopping = True
     cpu = time.process_time() - cpu0
     await asyncio.sleep(0.2)
@@ -252,8 +264,9 @@ async def _loadgen(url: str, clients: int, warmup: float, duration: float) -> di
         "req_per_s": round(len(lat) / duration, 1),
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
-        "errors": gen.errors + gen.connect_errors,
+        "errors": gen.errors + gen.connect_errors + stalled,
         "connect_errors": gen.connect_errors,
+        "stalled": stalled,
         "loadgen_cpu_pct": round(100 * cpu / (warmup + duration), 1),
     }
 
@@ -404,8 +417,8 @@ def main() -> None:
     parser.add_argument("--static", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--warmup", type=float, default=None)
     args = parser.parse_args()
-    warmup = args.warmup if args.warmup is not None else (2.0 if args.quick else 3.0)
-    duration = args.duration or (5.0 if args.quick else 15.0)
+    warmup = args.warmup if args.warmup is not None else (1.5 if args.quick else 3.0)
+    duration = args.duration or (4.0 if args.quick else 15.0)
     if args.loadgen:
         loadgen_main(args.loadgen, args.clients, warmup, duration)
         return
@@ -485,7 +498,7 @@ def run(
     static.stdin.write(body)
     static.stdin.close()
     time.sleep(0.5)
-    ceiling = run_loadgen(f"http://127.0.0.1:{static_port}/simple/", clients, min(warmup, 1.5), min(duration, 3.0))
+    ceiling = run_loadgen(f"http://127.0.0.1:{static_port}/simple/", clients, min(warmup, 1.0), min(duration, 3.0))
     stop(static)
     print(f"load generator ceiling (trivial server, same bytes): {ceiling}", file=sys.stderr)
 
