@@ -62,13 +62,16 @@ class LogFooter(Frozen):
     metrics: Metrics
 
 
-@dataclass
+@dataclass(repr=False)
 class RunLog:
     path: Path
     header: LogHeader
     rollouts: list[Rollout]
     footer: LogFooter | None
     truncated: bool = False
+
+    def __repr__(self) -> str:  # short: asyncio and debuggers repr results, and logs hold thousands of rollouts
+        return f"RunLog({str(self.path)!r}, {self.header.env}, {len(self.rollouts)} rollouts)"
 
 
 def env_hash(env: Environment) -> str:

@@ -155,7 +155,7 @@ async def run(
     done = {k: r for k, r in previous.items() if r.status == "ok"}
     results: dict[tuple[str, int], Rollout] = dict(previous)
     _raise_fd_limit(2 * config.concurrency + 256)
-    scorer = ScorePool(env, config.score_workers)
+    scorer = await ScorePool.start(env, config.score_workers)
     total = len(done) + len(jobs)
     progress = RunProgress(total, len(done), sum(r.reward for r in done.values()), enabled=config.progress)
     scoring = 0
@@ -236,7 +236,7 @@ async def run(
         )
         writer.footer(footer)
     finally:
-        scorer.close()
+        await scorer.close()
         writer.close()
     return RunLog(path=out, header=header, rollouts=rollouts, footer=footer)
 

@@ -1,10 +1,14 @@
-"""Scoring off the event loop: a process pool that holds the environment, fed in small batches.
+"""Scoring off the event loop: worker processes that hold the environment, fed in batches over sockets.
 
 Verifiers can be CPU-heavy (symbolic math, running code); scored on the event loop they would stall
 every request in flight. Workers are forked once with the environment instance (it is never pickled);
-each job carries only (task, messages, info). Episodes that finish in the same loop iteration travel
-as one batch, which keeps the per-rollout cost on the loop small at thousands of rollouts per second.
-If a worker dies, the pool is rebuilt and the affected rollouts get an `error` score.
+each job carries only (task, messages, info). Episodes that finish in the same loop iteration travel as
+one length-prefixed pickle batch over a socket pair that the event loop reads and writes without
+blocking. There are no helper threads in the runner's process (a `ProcessPoolExecutor`'s feeder and
+manager threads cost the loop GIL hand-offs on every batch). A worker that dies is replaced; its unfinished
+jobs are retried one per batch, so only the job that kills a worker gets an `error` score. An empty batch tells a worker to stop (forked siblings hold
+copies of each other's sockets, so end-of-file alone cannot), and workers die with the runner even
+when it is SIGKILLed.
 """
 
 from __future__ import annotations
@@ -12,56 +16,92 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import multiprocessing
+import pickle
 import signal
+import socket
 import sys
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
+from dataclasses import dataclass, field
 from typing import Any
 
 from rlhub.core.env import Environment
 from rlhub.core.types import Message, Score, ScoreStatus, Task
 
-_MAX_BATCH = 32
+_MAX_BATCH = 64
 _PR_SET_PDEATHSIG = 1
-_env: Environment | None = None
+_HEAD = 4
 
 Job = tuple[Task, Sequence[Message], dict[str, Any]]
 
 
-def _init(env: Environment) -> None:
-    global _env
-    _env = env
-    if sys.platform == "linux":  # die with the runner, even when it is SIGKILLed
+def _score_one(env: Environment, job: Job) -> Score:
+    try:
+        return env.score(*job)
+    except Exception as exc:  # a verifier crash is the rollout's error, not the worker's death
+        return Score(value=0.0, status=ScoreStatus.error, detail=f"{type(exc).__name__}: {exc}")
+
+
+def _worker_main(env: Environment, sock: socket.socket, siblings: list[socket.socket]) -> None:
+    for other in siblings:  # forked copies of the runner's ends: holding them would hide the runner's EOF
+        other.close()
+    if sys.platform == "linux":
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the runner, which then closes us
+    reader, writer = sock.makefile("rb"), sock.makefile("wb")
+    while (head := reader.read(_HEAD)) and (size := int.from_bytes(head, "big")):
+        jobs = pickle.loads(reader.read(size))
+        data = pickle.dumps([_score_one(env, job) for job in jobs], pickle.HIGHEST_PROTOCOL)
+        writer.write(len(data).to_bytes(_HEAD, "big") + data)
+        writer.flush()
 
 
-def _score_batch(jobs: list[Job]) -> list[Score]:
-    assert _env is not None
-    return [_env.score(task, messages, info) for task, messages, info in jobs]
-
-
-def _warm() -> None:
-    """Nothing: submitted once so the workers fork before the event loop starts its threads."""
+@dataclass
+class _Worker:
+    process: Any
+    sock: socket.socket
+    writer: asyncio.StreamWriter
+    reading: asyncio.Task[None] | None = None
+    batches: deque[list[tuple[Job, asyncio.Future[Score]]]] = field(default_factory=deque)
+    load: int = 0
 
 
 class ScorePool:
-    """`await pool.score(task, messages, info)` runs `env.score` in a worker process."""
+    """`await pool.score(task, messages, info)` runs `env.score` in a worker process.
 
-    def __init__(self, env: Environment, workers: int = 2):
+    Create it inside the running event loop (`await ScorePool.start(env)`), before other threads.
+    """
+
+    def __init__(self, env: Environment, workers: int):
         self.env = env
-        self.workers = workers
-        self._executor = self._start()
+        self._size = workers
+        self._workers: list[_Worker] = []
         self._pending: list[tuple[Job, asyncio.Future[Score]]] = []
+        self._sockets: list[socket.socket] = []
+        self._closed = False
 
-    def _start(self) -> ProcessPoolExecutor:
+    @classmethod
+    async def start(cls, env: Environment, workers: int = 2) -> ScorePool:
+        pool = cls(env, workers)
+        for _ in range(workers):
+            pool._workers.append(await pool._spawn())
+        return pool
+
+    async def _spawn(self) -> _Worker:
+        ours, theirs = socket.socketpair()
         method = "fork" if sys.platform == "linux" else "spawn"
-        executor = ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context(method), initializer=_init, initargs=(self.env,)
+        siblings = [ours, *self._sockets]
+        process = multiprocessing.get_context(method).Process(  # type: ignore[attr-defined]
+            target=_worker_main, args=(self.env, theirs, siblings), daemon=True
         )
-        for _ in range(self.workers):
-            executor.submit(_warm).result()
-        return executor
+        process.start()
+        theirs.close()
+        self._sockets.append(ours)
+        reader, writer = await asyncio.open_unix_connection(sock=ours, limit=2**26)
+        worker = _Worker(process, ours, writer)
+        worker.reading = asyncio.create_task(self._read(worker, reader))
+        return worker
 
     def score(self, task: Task, messages: Sequence[Message], info: dict[str, Any]) -> asyncio.Future[Score]:
         loop = asyncio.get_running_loop()
@@ -74,32 +114,65 @@ class ScorePool:
         return future
 
     def _flush(self) -> None:
-        if not self._pending:
+        if self._pending:
+            batch, self._pending = self._pending, []
+            self._send(batch)
+
+    def _send(self, batch: list[tuple[Job, asyncio.Future[Score]]]) -> None:
+        worker = min(self._workers, key=lambda w: w.load)
+        data = pickle.dumps([job for job, _ in batch], pickle.HIGHEST_PROTOCOL)
+        worker.writer.write(len(data).to_bytes(_HEAD, "big") + data)
+        worker.batches.append(batch)
+        worker.load += len(batch)
+
+    async def _read(self, worker: _Worker, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                head = await reader.readexactly(_HEAD)
+                scores = pickle.loads(await reader.readexactly(int.from_bytes(head, "big")))
+                batch = worker.batches.popleft()
+                worker.load -= len(batch)
+                for (_, future), score in zip(batch, scores, strict=True):
+                    if not future.done():
+                        future.set_result(score)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            if not self._closed:
+                await self._replace(worker)
+
+    async def _replace(self, worker: _Worker) -> None:
+        worker.writer.close()
+        worker.sock.close()
+        self._sockets.remove(worker.sock)
+        worker.process.join(timeout=1)
+        detail = f"scoring worker died (exit code {worker.process.exitcode})"
+        self._workers[self._workers.index(worker)] = await self._spawn()
+        if not worker.batches:
             return
-        batch, self._pending = self._pending, []
-        loop = asyncio.get_running_loop()
-        executor = self._executor
-        done = loop.run_in_executor(executor, _score_batch, [job for job, _ in batch])
-        done.add_done_callback(lambda f: self._deliver(f, batch, executor))
-
-    def _deliver(
-        self, done: asyncio.Future[list[Score]], batch: list[tuple[Job, asyncio.Future[Score]]], executor: Any
-    ) -> None:
-        exc = None if done.cancelled() else done.exception()
-        if exc is None and not done.cancelled():
-            scores = done.result()
-        else:
-            if isinstance(exc, BrokenProcessPool) and executor is self._executor:
-                executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = self._start()
-            detail = f"scoring failed: {type(exc).__name__}: {exc}" if exc else "scoring cancelled"
-            scores = [Score(value=0.0, status=ScoreStatus.error, detail=detail)] * len(batch)
-        for (_, future), score in zip(batch, scores, strict=True):
+        culprits, *untouched = worker.batches  # a worker scores its batches in order: the first killed it
+        if len(culprits) == 1:
+            _, future = culprits[0]
             if not future.done():
-                future.set_result(score)
+                future.set_result(Score(value=0.0, status=ScoreStatus.error, detail=detail))
+        else:  # one of them did: retry each alone, so only that one fails
+            for item in culprits:
+                self._send([item])
+        for batch in untouched:
+            self._send(batch)
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+    async def close(self) -> None:
+        self._closed = True
+        for worker in self._workers:
+            worker.writer.write(bytes(_HEAD))  # an empty batch: stop
+            with suppress(ConnectionError):
+                await worker.writer.drain()
+            worker.writer.close()
+            worker.sock.close()
+            if worker.reading is not None:
+                worker.reading.cancel()
+        for worker in self._workers:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
 
 
 __all__ = ["ScorePool"]
