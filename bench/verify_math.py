@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import select
+import statistics
 import subprocess
 import sys
 import time
@@ -30,10 +31,10 @@ WARMUP = [
 ]
 
 
-def load(quick: bool) -> list[dict[str, object]]:
+def load(path: Path, quick: bool) -> list[dict[str, object]]:
     seen: set[tuple[str, str]] = set()
     cases = []
-    for line in DATA.read_text().splitlines():
+    for line in path.read_text().splitlines():
         case = json.loads(line)
         key = (case["response"], case["reference"])
         if key not in seen:
@@ -103,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument("--data", type=Path, default=DATA, help="a JSONL corpus (default: the held-out one)")
     parser.add_argument("--peer-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer_worker:
@@ -113,12 +115,13 @@ def main() -> None:
     os.sched_setaffinity(0, {cpu})
     from rlhub.verify import math as rmath
 
-    cases = load(args.quick)
+    cases = load(args.data, args.quick)
     for response, reference in WARMUP:
         rmath.score(response, reference)
     rmath.shared_worker().call((("num", 1, None), ("num", 1, None), "equal"), 30.0)
 
     rlhub_time = 0.0
+    rlhub_times: list[float] = []
     rlhub_ok = 0
     rlhub_hangs = 0
     rlhub_wrong = []
@@ -128,6 +131,7 @@ def main() -> None:
         result = rmath.score(str(case["response"]), str(case["reference"]))
         elapsed = time.perf_counter() - start
         rlhub_time += elapsed
+        rlhub_times.append(elapsed)
         rlhub_hangs += elapsed > HANG_S
         predicted = result.value == 1.0
         if predicted == bool(case["label"]):
@@ -139,12 +143,14 @@ def main() -> None:
     for response, reference in WARMUP:
         peer.check(response, reference)
     peer_time = 0.0
+    peer_times: list[float] = []
     peer_ok = 0
     peer_hangs = 0
     peer_wrong = []
     for case in cases:
         ok, seconds, hung = peer.check(str(case["response"]), str(case["reference"]))
         peer_time += seconds
+        peer_times.append(-1.0 if hung else seconds)
         peer_hangs += hung
         if ok == bool(case["label"]):
             peer_ok += 1
@@ -162,11 +168,17 @@ def main() -> None:
                 f"peer wrong: label={case['label']} response={str(case['response'])[-100:]!r} ref={case['reference']!r}"
             )
     rlhub_tput, peer_tput = n / rlhub_time, n / peer_time
+    # the same ratio over only the cases where the peer did not hang (hangs cost it HANG_S each above)
+    kept = [i for i, t in enumerate(peer_times) if t >= 0]
+    ratio_no_hangs = sum(peer_times[i] for i in kept) / sum(rlhub_times[i] for i in kept)
     print(f"cases: {n} unique (cpu {cpu} only)")
     print(f"rlhub:       {rlhub_tput:9.1f} cases/s  accuracy {rlhub_ok / n:.3f}  hangs {rlhub_hangs}")
     print(f"math-verify: {peer_tput:9.1f} cases/s  accuracy {peer_ok / n:.3f}  hangs {peer_hangs}")
     result = {
         "throughput_ratio": round(rlhub_tput / peer_tput, 1),
+        "throughput_ratio_without_peer_hangs": round(ratio_no_hangs, 1),
+        "median_us": round(statistics.median(rlhub_times) * 1e6, 1),
+        "peer_median_us": round(statistics.median(t for t in peer_times if t >= 0) * 1e6, 1),
         "accuracy": round(rlhub_ok / n, 4),
         "peer_accuracy": round(peer_ok / n, 4),
         "hangs": rlhub_hangs,

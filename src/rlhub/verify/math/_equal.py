@@ -267,7 +267,10 @@ def scalar_equal(a: Node, b: Node) -> bool | None:
 def log_magnitude(node: Node) -> float:
     """log|value| for numbers too big for a float (10000!, power towers); inf when beyond even that."""
     kind = node[0]
-    if kind in ("num", "const", "fn", "sym"):
+    if kind == "num":
+        q = abs(node[1])
+        return math.log(q.numerator) - math.log(q.denominator) if q else -math.inf
+    if kind in ("const", "fn", "sym"):
         value = _complex(evaluate(node, {}))
         return math.log(abs(value)) if value != 0 else -math.inf
     if kind in ("neg", "deg"):
@@ -376,6 +379,8 @@ def _endpoint_equal(a: Node, b: Node, symbolic: Symbolic | None) -> bool | None:
 def _scalar(a: Node, b: Node, symbolic: Symbolic | None) -> bool | None:
     if a == b:
         return True
+    if _is_inf(a) or _is_inf(b):
+        return _is_inf(a) == _is_inf(b)
     places = _decimal_places(b)
     if places is not None and _decimal_places(a) is None:
         # the reference is a rounded decimal: its precision is the tolerance
