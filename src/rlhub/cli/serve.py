@@ -48,6 +48,7 @@ def serve(
         log_level="info" if access_log else "warning",
         backlog=4096,
         proxy_headers=proxy_headers,
+        http="rlhub.hub.server.fastproto:FastSimpleProtocol",
         timeout_keep_alive=30,
     )
 

@@ -13,6 +13,8 @@ import pytest
 from tests.hub.server.conftest import free_port
 from tests.hub.server.wheels import make_wheel, upload_form
 
+from rlhub.hub.schema import PEP691_JSON
+
 
 @pytest.mark.slow
 def test_create_user_then_serve_and_publish(tmp_path: Path) -> None:
@@ -60,7 +62,20 @@ def test_create_user_then_serve_and_publish(tmp_path: Path) -> None:
         filename, data = make_wheel("acme", "demo")
         form, files = upload_form(filename, data, "acme", "demo")
         assert httpx.post(url + "/legacy/", data=form, files=files, auth=("__token__", token)).status_code == 200
-        assert "acme-demo" in httpx.get(url + "/simple/").text
+        with httpx.Client(base_url=url) as client:  # keep-alive: later answers come from the fast protocol
+            first = client.get("/simple/acme-demo/")
+            for _ in range(3):
+                again = client.get("/simple/acme-demo/")
+                assert (again.status_code, again.content, again.headers["etag"]) == (
+                    200,
+                    first.content,
+                    first.headers["etag"],
+                )
+            as_json = [client.get("/simple/acme-demo/", headers={"Accept": PEP691_JSON}) for _ in range(2)]
+            assert as_json[1].json()["name"] == "acme-demo" and as_json[1].headers["content-type"] == PEP691_JSON
+            assert client.get("/simple/acme-demo/", headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+            assert "acme-demo" in client.get("/simple/").text
+            assert client.get("/api/v1/health").json()["status"] == "ok"
     finally:
         server.terminate()
         server.wait(timeout=20)
