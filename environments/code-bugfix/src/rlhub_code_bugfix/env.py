@@ -22,8 +22,7 @@ from typing import Any
 
 import rlhub
 from rlhub.core.env import SPLITS
-from rlhub.verify import sandbox
-from rlhub_code_bugfix.harness import extract_code, outcomes, prepare, score_code
+from rlhub.verify import code as verify_code
 
 DIFFICULTIES = ("easy", "medium", "hard")
 
@@ -53,22 +52,21 @@ def _call_text(entry: str, args: Sequence[Any]) -> str:
     return f"{entry}({', '.join(json.dumps(a) if isinstance(a, str) else repr(a) for a in args)})"
 
 
-def report_tests(code: str, entry: str, tests: Sequence[dict[str, Any]], visible: int, timeout_s: float) -> str:
-    """What `run_tests` shows: each visible test's outcome, then the hidden tests' pass count."""
-    prepared = prepare(code, entry, tests, timeout_s, 512)
-    failures = outcomes(prepared, sandbox.run_batch([prepared.job])[0])
-    lines = ["Visible tests:"]
-    for test, why in zip(tests[:visible], failures[:visible], strict=True):
-        call = _call_text(entry, test["args"])
-        lines.append(f"  PASS {call}" if not why else f"  FAIL {call}: {why}")
-    hidden = failures[visible:]
-    lines.append(f"Hidden tests: {hidden.count('')}/{len(hidden)} passed")
+def asserts(bug: dict[str, Any]) -> list[str]:
+    """The problem's tests as `assert entry(args) == expected` lines."""
+    entry = _entry(bug["signature"])
+    return [f"assert {entry}({', '.join(map(repr, t['args']))}) == {t['expected']!r}" for t in bug["tests"]]
+
+
+def report_tests(source: str, tests: Sequence[str], visible: int, timeout_s: float) -> str:
+    """What `run_tests` shows: the visible tests' result and failures, and only a count for the hidden ones."""
+    candidate = f"```python\n{source}\n```"
+    parts = [list(tests[:visible]), list(tests[visible:])]
+    shown, *hidden = verify_code.score_many([(candidate, {"tests": p, "timeout_s": timeout_s}) for p in parts if p])
+    lines = [f"Visible tests: {shown.detail or shown.status.value}"]
+    if hidden:
+        lines.append(f"Hidden tests: {round(hidden[0].value * len(parts[1]))}/{len(parts[1])} passed")
     return "\n".join(lines)
-
-
-def score(response: str, reference: object, task: rlhub.Task) -> rlhub.Score:
-    """Share of all tests (visible and hidden) the final message's function passes."""
-    return score_code(response, task.info["entry"], task.info["tests"], timeout_s=task.info["timeout_s"])
 
 
 @rlhub.environment("rlhub/code-bugfix", version="0.1.0")
@@ -84,7 +82,7 @@ class CodeBugfix(rlhub.ToolEnv):
 
     max_turns = 6
     test_fraction = 0.2
-    rubric = rlhub.Rubric(tests_passed=score)
+    rubric = rlhub.Rubric(tests_passed=verify_code.score)
 
     def __init__(self, **config: object):
         super().__init__(**config)
@@ -119,16 +117,10 @@ class CodeBugfix(rlhub.ToolEnv):
         if self.hint:
             parts += [f"Hint: the bug is on {bug['bug'].split(':')[0]}.", ""]
         parts += ["Buggy code:", f"```python\n{bug['buggy']}```"]
-        info = {
-            "bug": bug["id"],
-            "entry": entry,
-            "buggy": bug["buggy"],
-            "tests": bug["tests"],
-            "visible": bug["examples"],
-            "timeout_s": self.timeout_s,
-        }
+        answer = {"tests": asserts(bug), "timeout_s": self.timeout_s}
+        info = {"bug": bug["id"], "buggy": bug["buggy"], "visible": bug["examples"], "solution": bug["solution"]}
         tags = (f"difficulty:{bug['difficulty']}",)
-        return rlhub.Task(prompt="\n".join(parts), answer=bug["solution"], info=info, tags=tags)
+        return rlhub.Task(prompt="\n".join(parts), answer=answer, info=info, tags=tags)
 
     def tools(self, state: rlhub.State) -> list[Callable[..., Any]]:
         info = state.task.info
@@ -141,17 +133,17 @@ class CodeBugfix(rlhub.ToolEnv):
                 code: the full Python source to test; empty runs the original buggy code.
             """
             state.info["test_runs"] += 1
-            source = extract_code(code) or code or info["buggy"]
-            return report_tests(source, info["entry"], info["tests"], info["visible"], info["timeout_s"])
+            source = verify_code.extract_code(code) or info["buggy"]
+            return report_tests(source, state.task.answer["tests"], info["visible"], state.task.answer["timeout_s"])
 
         return [run_tests]
 
     def oracle(self, task: rlhub.Task, messages: Sequence[rlhub.Message]) -> rlhub.Message:
         """Run the tests on the reference once, then answer with it."""
         if not any(m.role == "assistant" for m in messages):
-            call = rlhub.ToolCall(id="call_0", name="run_tests", arguments=json.dumps({"code": task.answer}))
+            call = rlhub.ToolCall(id="call_0", name="run_tests", arguments=json.dumps({"code": task.info["solution"]}))
             return rlhub.Message.assistant("Let me check a fix against the tests.", tool_calls=(call,))
-        return rlhub.Message.assistant(f"The fix passes the tests:\n```python\n{task.answer}```")
+        return rlhub.Message.assistant(f"The fix passes the tests:\n```python\n{task.info['solution']}```")
 
     def wrong_responses(self, task: rlhub.Task) -> list[str]:
         return ["", "I don't know.", f"```python\n{task.info['buggy']}```"]

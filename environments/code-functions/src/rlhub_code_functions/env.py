@@ -1,9 +1,11 @@
 """Python function synthesis against hidden unit tests, over 102 original problems shipped as JSONL.
 
 Each problem has a spec, a signature, a reference solution and 5-10 tests (the prompt shows the first
-one or two as examples; all of them are hidden tests). A problem belongs to train or test by the hash
-of its id, so the splits never share a problem. Task `i` of a split is the `i`-th problem of that
-split in a seed-dependent order, wrapping around (`i` modulo the number of problems).
+one or two as examples; all of them are hidden tests). The tests become `assert f(args) == expected`
+lines, the task's answer is `{"tests": [...], "timeout_s": ...}`, and `rlhub.verify.code` runs them in
+the sandbox and compares the values outside it. A problem belongs to train or test by the hash of its
+id, so the splits never share a problem. Task `i` of a split is the `i`-th problem of that split in a
+seed-dependent order, wrapping around (`i` modulo the number of problems).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import rlhub
 from rlhub.core.env import SPLITS
-from rlhub_code_functions.harness import score_code
+from rlhub.verify import code
 
 DIFFICULTIES = ("easy", "medium", "hard")
 
@@ -41,8 +43,12 @@ def _arg_text(value: Any) -> str:
     return repr(value) if not isinstance(value, str) else json.dumps(value)
 
 
+def entry_name(problem: dict[str, Any]) -> str:
+    return str(problem["signature"].removeprefix("def ").split("(")[0])
+
+
 def example_lines(problem: dict[str, Any]) -> list[str]:
-    entry = problem["signature"].removeprefix("def ").split("(")[0]
+    entry = entry_name(problem)
     lines = []
     for test in problem["tests"][: problem["examples"]]:
         args = ", ".join(_arg_text(a) for a in test["args"])
@@ -50,9 +56,10 @@ def example_lines(problem: dict[str, Any]) -> list[str]:
     return lines
 
 
-def score(response: str, reference: object, task: rlhub.Task) -> rlhub.Score:
-    """Share of the hidden tests the response's function passes, run in the sandbox."""
-    return score_code(response, task.info["entry"], task.info["tests"], timeout_s=task.info["timeout_s"])
+def asserts(problem: dict[str, Any]) -> list[str]:
+    """The problem's tests as `assert entry(args) == expected` lines."""
+    entry = entry_name(problem)
+    return [f"assert {entry}({', '.join(map(repr, t['args']))}) == {t['expected']!r}" for t in problem["tests"]]
 
 
 @rlhub.environment("rlhub/code-functions", version="0.1.0")
@@ -67,7 +74,7 @@ class CodeFunctions(rlhub.SingleTurnEnv):
     """Wall-clock limit for running all of a problem's tests in the sandbox."""
 
     test_fraction = 0.2
-    rubric = rlhub.Rubric(tests_passed=score)
+    rubric = rlhub.Rubric(tests_passed=code.score)
 
     def __init__(self, **config: object):
         super().__init__(**config)
@@ -98,13 +105,13 @@ class CodeFunctions(rlhub.SingleTurnEnv):
         parts = [INSTRUCTIONS, "", f"```python\n{problem['signature']}:\n    ...\n```", "", problem["spec"]]
         if self.show_examples:
             parts += ["", "Examples:", *(f"    {line}" for line in example_lines(problem))]
-        entry = problem["signature"].removeprefix("def ").split("(")[0]
-        info = {"problem": problem["id"], "entry": entry, "tests": problem["tests"], "timeout_s": self.timeout_s}
+        answer = {"tests": asserts(problem), "timeout_s": self.timeout_s}
+        info = {"problem": problem["id"], "entry": entry_name(problem), "solution": problem["solution"]}
         tags = (f"difficulty:{problem['difficulty']}",)
-        return rlhub.Task(prompt="\n".join(parts), answer=problem["solution"], info=info, tags=tags)
+        return rlhub.Task(prompt="\n".join(parts), answer=answer, info=info, tags=tags)
 
     def oracle(self, task: rlhub.Task, messages: object) -> rlhub.Message:
-        return rlhub.Message.assistant(f"```python\n{task.answer}```")
+        return rlhub.Message.assistant(f"```python\n{task.info['solution']}```")
 
     def wrong_responses(self, task: rlhub.Task) -> list[str]:
         entry = task.info["entry"]

@@ -5,6 +5,7 @@ one problem plus a case seed: the hidden inputs are regenerated from that seed w
 expected outputs come from the reference solver on the host, so a task stays small in logs and can be
 re-scored anywhere. Problems are split into train and test by the hash of their id; task `i` of a split
 is the `i`-th problem of that split in a seed-dependent order (wrapping around), with its own cases.
+`rlhub.verify.code` runs each case in the sandbox and compares the outputs outside it.
 """
 
 from __future__ import annotations
@@ -12,19 +13,15 @@ from __future__ import annotations
 import hashlib
 import inspect
 import random
-import re
-from collections.abc import Sequence
 from functools import cache
 
 import rlhub
 from rlhub.core.env import SPLITS
-from rlhub.verify import sandbox
+from rlhub.verify import code
 from rlhub_code_stdio.problems import PROBLEMS, Problem
 
 DIFFICULTIES = ("easy", "medium", "hard")
 BY_ID = {p.id: p for p in PROBLEMS}
-_FENCE_RE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
-_THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
 
 INSTRUCTIONS = (
     "Write a complete Python 3 program for the problem below. It reads from standard input and writes "
@@ -65,53 +62,13 @@ def sample(problem: Problem) -> tuple[str, str]:
     return text, problem.solve(text)
 
 
-def normalise(output: str) -> list[str]:
-    """Lines without trailing spaces, without trailing empty lines."""
-    lines = [line.rstrip() for line in output.replace("\r\n", "\n").split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
-
-
-def judge(results: Sequence[sandbox.ExecResult], expected: Sequence[str]) -> rlhub.Score:
-    """Reward = share of cases whose output matches; computed here, from the outputs alone."""
-    passed = 0
-    first = ""
-    for i, (result, want) in enumerate(zip(results, expected, strict=True)):
-        if result.status == "ok" and normalise(result.stdout) == normalise(want):
-            passed += 1
-        elif not first:
-            tail = (result.stderr.strip().splitlines() or [""])[-1][:200]
-            what = "wrong output" if result.ok else result.status + (f" ({tail})" if tail else "")
-            first = f"case {i}: {what}"
-    total = len(expected)
-    if passed == total:
-        return rlhub.Score(value=1.0, status=rlhub.ScoreStatus.correct, extracted=f"{passed}/{total}")
-    timed_out = any(r.status == "timeout" for r in results)
-    status = rlhub.ScoreStatus.timeout if timed_out else rlhub.ScoreStatus.incorrect
-    return rlhub.Score(value=passed / total, status=status, extracted=f"{passed}/{total}", detail=first)
-
-
-def run_cases(code: str, pairs: Sequence[tuple[str, str]], timeout_s: float) -> rlhub.Score:
-    limits = sandbox.Limits(timeout_s=timeout_s, memory_mb=512)
-    results = sandbox.run_batch([sandbox.Job(code, stdin, limits) for stdin, _ in pairs])
-    return judge(results, [want for _, want in pairs])
-
-
 def score(response: str, reference: object, task: rlhub.Task) -> rlhub.Score:
     """Share of the hidden cases on which the program's output matches the reference's."""
-    code = extract_code(response)
-    if code is None:
-        return rlhub.Score(value=0.0, status=rlhub.ScoreStatus.unparseable, detail="no ```python code block")
     info = task.info
     pairs = cases(BY_ID[info["problem"]], info["case_seed"], info["cases"], info["big"])
-    return run_cases(code, pairs, info["timeout_s"])
-
-
-def extract_code(response: str) -> str | None:
-    """The last ```python (or bare ```) block of the response, outside any <think> block."""
-    blocks = _FENCE_RE.findall(_THINK_RE.sub("", response))
-    return str(blocks[-1]) if blocks else None
+    return code.score(
+        response, {"cases": [{"input": i, "output": o} for i, o in pairs], "timeout_s": info["timeout_s"]}
+    )
 
 
 @rlhub.environment("rlhub/code-stdio", version="0.1.0")
