@@ -37,6 +37,7 @@ class DilocoConfig:
     outer_momentum: float = 0.9
     """Outer (Nesterov) momentum."""
     nesterov: bool = True
+    """Nesterov momentum (ignored when `outer_momentum` is 0)."""
     compression: Compression = "none"
     """How pseudo-gradients travel: fp32 ('none'), fp16, or int8 with a scale per 1,024 values."""
     error_feedback: bool = False
@@ -70,7 +71,10 @@ class DiLoCo:
         self._check_same_start()
         self.anchor = [p.detach().clone() for p in self.params]
         self.outer = torch.optim.SGD(
-            self.anchor, lr=config.outer_lr, momentum=config.outer_momentum, nesterov=config.nesterov
+            self.anchor,
+            lr=config.outer_lr,
+            momentum=config.outer_momentum,
+            nesterov=config.nesterov and config.outer_momentum > 0,
         )
         size = sum(p.numel() for p in self.params)
         self.residual: torch.Tensor | None = torch.zeros(size) if config.error_feedback else None
