@@ -50,7 +50,7 @@ def main() -> None:
     counts = (
         {"rlhub": 300, "bwrap": 20, "subprocess": 20}
         if args.quick
-        else {"rlhub": 2000, "bwrap": 200, "subprocess": 300}
+        else {"rlhub": 2000, "bwrap": 100, "subprocess": 100}
     )
     bwrap_argv = fresh_bwrap_argv()
     python = base_python()
