@@ -32,6 +32,8 @@ class Run:
     scheduler: torch.optim.lr_scheduler.LambdaLR
     generator: torch.Generator
     out: Path
+    source: Path
+    """Where the starting weights came from (the frozen reference for a KL penalty)."""
     step: int = 0
 
     def checkpoint(self) -> None:
@@ -109,7 +111,7 @@ def prepare(config: TrainConfig, lr: float | None = None, warmup: int | None = N
             (out / stale).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(to_dict(config), indent=2))
-    run = Run(config, env, policy, optimizer, scheduler, generator, out)
+    run = Run(config, env, policy, optimizer, scheduler, generator, out, Path(source))
     if config.run.resume:
         run.restore()
     return run

@@ -25,8 +25,6 @@ Simplifications, on purpose:
 from __future__ import annotations
 
 import asyncio
-import copy
-import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +38,7 @@ from rlhub.train.config import TrainConfig
 from rlhub.train.episodes import Scored, run_episodes
 from rlhub.train.generate import completion_logprobs, right_pad
 from rlhub.train.losses import group_advantages, policy_loss, token_weights
-from rlhub.train.modeling import Policy
+from rlhub.train.modeling import Policy, load_policy
 
 
 @dataclass
@@ -120,8 +118,9 @@ def train_grpo(config: TrainConfig) -> GRPOResult:
     cfg = config.grpo
     run = prepare(config, lr=cfg.lr, warmup=0)
     policy = run.policy
-    frozen = copy.deepcopy(policy.model).eval().requires_grad_(False) if cfg.beta > 0 else None
-    ref = dataclasses.replace(policy, model=frozen) if frozen is not None else None
+    ref = load_policy(run.source, config.model.device) if cfg.beta > 0 else None
+    if ref is not None:
+        ref.model.eval().requires_grad_(False)
     client = LocalModelClient(policy, max_tokens=config.env.max_tokens, generator=run.generator)
     sampling = Sampling(temperature=cfg.temperature, max_tokens=config.env.max_tokens)
     metrics = Metrics(run.out / "metrics.jsonl", run.step)
@@ -153,6 +152,7 @@ def train_grpo(config: TrainConfig) -> GRPOResult:
                 accuracy=round(correct, 5),
                 loss=round(stats["loss"], 6),
                 clipped=round(stats["clipped"], 5),
+                groups=int(keep.sum()),
                 sequences=len(batch),
                 tokens=sum(len(s.ids) for s in batch),
                 generate_s=round(t1 - t0, 3),
