@@ -211,6 +211,11 @@ def test_missing_bubblewrap_names_the_apt_package(monkeypatch: pytest.MonkeyPatc
         SandboxPool(1)
 
 
+def test_broken_interpreter_is_a_clear_error() -> None:
+    with pytest.raises(SandboxError, match="failed to start"):
+        SandboxPool(1, python="/usr/bin/false")
+
+
 def test_trusted_tier_is_a_plain_subprocess() -> None:
     result = sandbox.run_trusted(
         "import os, sys; print(input(), os.getuid() == os.geteuid())", stdin="hi", timeout_s=5, memory_mb=512

@@ -222,6 +222,10 @@ class SandboxPool:
         for worker in workers_started:
             worker.wait_ready(30.0)
             self._idle.put(worker)
+        probe = self.run("print('ok')", timeout_s=30)
+        if probe.stdout != "ok\n":  # e.g. a host where mounts or namespaces are not permitted
+            self.close()
+            raise SandboxError(f"the sandbox cannot run programs here: {probe.status}: {probe.stderr.strip()}")
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._argv)
@@ -267,9 +271,8 @@ class SandboxPool:
                 replacement = self._spawn()
                 replacement.wait_ready(30.0)
                 self._idle.put(replacement)
-            if answer is None:
-                return ExecResult(status="killed", stderr="sandbox worker died", duration_s=time.monotonic() - start)
-            raise SandboxError(f"sandbox failed: {answer['error']}")
+            why = "sandbox worker died" if answer is None else f"sandbox error: {answer['error']}"
+            return ExecResult(status="killed", stderr=why, duration_s=time.monotonic() - start)
         self._idle.put(worker)
         return _result(answer)
 
