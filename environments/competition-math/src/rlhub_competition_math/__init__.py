@@ -1,0 +1,3 @@
+from rlhub_competition_math.env import CompetitionMath
+
+__all__ = ["CompetitionMath"]
