@@ -54,7 +54,8 @@ def test_author_and_user_session(live: LiveHub, tmp_path: Path, target_venv: Pat
 
     pushed = rlhub("push", str(project), *hub, "--token", token)[0]
     assert "published acme/demo@0.1.0 (wheel " in pushed and " kB, sdist " in pushed and "· check queued" in pushed
-    again = rlhub("push", str(project), *hub, "--token", token, ok=False)[1]
+    same_version = write_wheel(tmp_path / "again", "acme", "demo", "0.1.0")
+    again = rlhub("push", str(same_version), *hub, "--token", token, ok=False)[1]
     assert "409" in again and "bump the version" in again
 
     login = rlhub("login", *hub, "--token", token)[0]

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rlhub.hub.client import DistFile, HubClient, build_dists, read_dist
+from rlhub.hub.client import HubClient
 from rlhub.hub.schema import TokenScope
 from rlhub.hub.server.app import create_app
 from rlhub.hub.server.config import HubConfig
@@ -96,13 +96,6 @@ def write_wheel(
             entry.external_attr = 0o100644 << 16
             zf.writestr(entry, data, zipfile.ZIP_DEFLATED)
     return path
-
-
-@pytest.fixture(scope="session")
-def built_demo(tmp_path_factory: pytest.TempPathFactory) -> list[DistFile]:
-    """acme/demo 0.1.0 built from source with `python -m build` (wheel, sdist); once per worker."""
-    root = tmp_path_factory.mktemp("src")
-    return build_dists(env_project(root, "acme", "demo"), root / "dist")
 
 
 @dataclass
@@ -231,7 +224,3 @@ def evil_index(tmp_path: Path) -> Iterator[EvilIndex]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-async def publish(client: HubClient, path: Path) -> None:
-    await client.upload(read_dist(path))

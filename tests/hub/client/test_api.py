@@ -9,7 +9,6 @@ import pytest
 from tests.hub.client.conftest import InProcessHub, free_port, write_wheel
 
 from rlhub.hub.client import (
-    DistFile,
     HubAuthError,
     HubClient,
     HubConflict,
@@ -22,25 +21,21 @@ from rlhub.hub.client import (
 from rlhub.hub.schema import CheckStatus, SortOrder, TokenScope
 
 
-@pytest.mark.slow
-async def test_push_built_package_then_info_search_and_index(acme: HubClient, built_demo: list[DistFile]) -> None:
-    wheel, sdist = built_demo
-    assert (wheel.filetype, sdist.filetype) == ("bdist_wheel", "sdist")
+async def test_publish_then_info_search_and_index(acme: HubClient, tmp_path: Path) -> None:
+    wheel = read_dist(write_wheel(tmp_path, "acme", "demo", "0.1.0", ("rlhub>=0.1",)))
+    assert wheel.filetype == "bdist_wheel" and (wheel.name, wheel.version) == ("acme-demo", "0.1.0")
     seen: list[int] = []
     first = await acme.upload(wheel, seen.append)
     assert (first.owner, first.name, first.version, first.new_version) == ("acme", "demo", "0.1.0", True)
     assert first.sha256 == wheel.sha256 and sum(seen) == wheel.size
     assert first.check == CheckStatus.pending
-    second = await acme.upload(sdist)
-    assert second.new_version is False
 
     info = await acme.info("acme/demo")
-    assert info.summary.latest_version == "0.1.0" and "Say the number back" in info.readme
-    files = {f.filename: f.sha256 for f in info.versions[0].files}
-    assert files == {wheel.path.name: wheel.sha256, sdist.path.name: sdist.sha256}
+    assert info.summary.latest_version == "0.1.0" and info.summary.summary == "demo"
+    assert {f.filename: f.sha256 for f in info.versions[0].files} == {wheel.path.name: wheel.sha256}
     assert info.versions[0].requires_dist == ("rlhub>=0.1",)
 
-    found = await acme.search("echo", sort=SortOrder.recent)
+    found = await acme.search("demo", sort=SortOrder.recent)
     assert [f"{e.owner}/{e.name}" for e in found.results] == ["acme/demo"]
 
     page = await acme.project("acme-demo")

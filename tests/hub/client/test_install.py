@@ -130,3 +130,14 @@ async def test_dependencies_the_hub_lacks_come_from_the_users_index(
         plan = await install(client, "acme/demo", python=str(target_venv))
     assert plan.third_party == ["leftpad-py>=1"]
     assert installed(target_venv, "leftpad-py") == "1.2.0" and installed(target_venv, "acme-demo") == "0.1.0"
+
+
+@pytest.mark.slow
+async def test_a_venv_without_pip_is_served_by_this_pip(live: LiveHub, tmp_path: Path) -> None:
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    async with live.client(live.user("acme")) as client:
+        await client.upload(read_dist(write_wheel(tmp_path / "dist", "acme", "solo", "0.1.0")))
+        plan = await install(client, "acme/solo", python=str(bare / "bin" / "python"))
+    assert [p.name for p in plan.hub] == ["acme-solo"]
+    assert installed(bare / "bin" / "python", "acme-solo") == "0.1.0"

@@ -36,7 +36,7 @@ DownloadProgress = Callable[[IndexFile], Progress | None]
 """Given the file about to be downloaded, returns the per-chunk callback (or None)."""
 
 _PROBE = """
-import importlib.metadata as m, json, os, platform, sys
+import importlib.metadata as m, importlib.util, json, os, platform, sys
 v = sys.implementation.version
 impl = f"{v.major}.{v.minor}.{v.micro}" + ("" if v.releaselevel == "final" else v.releaselevel[0] + str(v.serial))
 markers = {
@@ -52,7 +52,8 @@ for d in m.distributions():
     name = d.metadata["Name"]
     if name and name not in installed:
         installed[name] = d.version
-print(json.dumps({"markers": markers, "installed": installed, "prefix": sys.prefix}))
+has_pip = importlib.util.find_spec("pip") is not None
+print(json.dumps({"markers": markers, "installed": installed, "prefix": sys.prefix, "pip": has_pip}))
 """
 
 
@@ -66,6 +67,7 @@ class TargetEnv:
     markers: dict[str, str]
     prefix: str = sys.prefix
     """`sys.prefix` of the target: venvs share their base interpreter binary, so this is what tells them apart."""
+    has_pip: bool = True
 
     @classmethod
     def probe(cls, python: str | None = None) -> TargetEnv:
@@ -78,7 +80,7 @@ class TargetEnv:
             raise InstallError(f"cannot inspect {python}: {proc.stderr.strip()[-500:]}")
         data = json.loads(proc.stdout)
         installed: dict[str, str] = {canonicalize_name(k): v for k, v in data["installed"].items()}
-        return cls(python, installed, data["markers"], data["prefix"])
+        return cls(python, installed, data["markers"], data["prefix"], data["pip"])
 
     @property
     def python_version(self) -> str:
@@ -207,10 +209,9 @@ def explain_conflicts(plan: InstallPlan) -> str:
 
 
 def pip(target: TargetEnv, args: list[str]) -> str:
-    """Run this interpreter's pip against the target environment (`pip --python`); returns its output."""
-    cmd = [sys.executable, "-m", "pip"]
-    if Path(target.prefix).resolve() != Path(sys.prefix).resolve():
-        cmd += ["--python", target.python]
+    """Run pip for the target environment: its own pip if it has one, else this one's with `--python`."""
+    own = [target.python, "-m", "pip"]
+    cmd = own if target.has_pip else [sys.executable, "-m", "pip", "--python", target.python]
     proc = subprocess.run([*cmd, *args], capture_output=True, text=True)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
