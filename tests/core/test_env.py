@@ -5,7 +5,7 @@ from tests.core import examples
 
 import rlhub
 from rlhub import Message, Task
-from rlhub.core.check import _ScriptClient
+from rlhub.core.model import PolicyClient
 
 
 def test_tasks_are_random_access_and_stable() -> None:
@@ -51,7 +51,7 @@ def test_string_prompt_becomes_a_user_message() -> None:
 def test_tool_episode_runs_tools_and_stops_on_a_plain_answer() -> None:
     env = examples.EchoTools()
     task = env.task(0)
-    episode = asyncio.run(env.rollout(task, _ScriptClient(lambda m: env.oracle(task, m))))
+    episode = asyncio.run(env.rollout(task, PolicyClient(lambda m: env.oracle(task, m))))
     assert [m.role for m in episode.messages] == ["assistant", "tool", "assistant"]
     assert episode.messages[1].content == task.answer and episode.turns == 2
 
@@ -59,7 +59,7 @@ def test_tool_episode_runs_tools_and_stops_on_a_plain_answer() -> None:
 def test_turn_budget_ends_a_looping_model() -> None:
     env = examples.EchoTools()
     call = Message.assistant('<tool_call>{"name": "secret", "arguments": {"upper": true}}</tool_call>')
-    episode = asyncio.run(env.rollout(env.task(0), _ScriptClient(lambda m: call)))
+    episode = asyncio.run(env.rollout(env.task(0), PolicyClient(lambda m: call)))
     assert episode.turns == env.max_turns
     assert episode.messages[1].content == env.task(0).answer.upper()
 
@@ -74,7 +74,7 @@ def test_malformed_tool_calls_become_messages_not_exceptions() -> None:
             Message.assistant("giving up"),
         ]
     )
-    episode = asyncio.run(env.rollout(env.task(0), _ScriptClient(lambda m: next(replies))))
+    episode = asyncio.run(env.rollout(env.task(0), PolicyClient(lambda m: next(replies))))
     tool_texts = [m.content for m in episode.messages if m.role == "tool"]
     assert tool_texts[0].startswith("error: bad arguments for secret")
     assert tool_texts[1].startswith("error: unknown tool 'nope'")

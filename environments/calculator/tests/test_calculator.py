@@ -6,7 +6,7 @@ from rlhub_calculator import Calculator
 from rlhub_calculator.env import evaluate
 
 import rlhub
-from rlhub.core.check import _ScriptClient
+from rlhub.core.model import PolicyClient
 
 
 def test_check_env_passes() -> None:
@@ -17,7 +17,7 @@ def test_check_env_passes() -> None:
 def test_oracle_episode_uses_tools_and_gets_full_reward() -> None:
     env = Calculator(items=4)
     task = env.task(0)
-    episode = asyncio.run(env.rollout(task, _ScriptClient(lambda m: env.oracle(task, m))))
+    episode = asyncio.run(env.rollout(task, PolicyClient(lambda m: env.oracle(task, m))))
     roles = [m.role for m in episode.messages]
     assert roles.count("tool") == 5 and episode.turns == 3
     assert env.score(task, episode.messages).value == 1.0
@@ -34,7 +34,7 @@ def test_tool_errors_go_back_to_the_model() -> None:
             rlhub.Message.assistant("The answer is 0."),
         ]
     )
-    episode = asyncio.run(env.rollout(task, _ScriptClient(lambda m: next(script))))
+    episode = asyncio.run(env.rollout(task, PolicyClient(lambda m: next(script))))
     errors = [m.content for m in episode.messages if m.role == "tool"]
     assert len(errors) == 3 and all(e.startswith("error:") for e in errors)
     assert "no product 'caviar'" in errors[0] and "not valid JSON" in errors[1]

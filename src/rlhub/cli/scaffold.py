@@ -1,7 +1,8 @@
-"""`rlhub init`: write a new environment package from the templates in `templates/`.
+"""Write a new environment package from the templates in `templates/`: `rlhub init` (a generated
+example) and `rlhub new --from-data` (questions and answers from a file, in `templates/from_data/`).
 
 Templates use `string.Template` placeholders (`$owner`, `$name`, `$package`, `$distribution`,
-`$class_name`, `$env_id`), so braces in the generated Python need no escaping.
+`$class_name`, `$env_id`, plus any extra values), so braces in the generated Python need no escaping.
 """
 
 from __future__ import annotations
@@ -13,16 +14,28 @@ from string import Template
 from rlhub.core.errors import RlhubError
 from rlhub.core.ids import EnvId
 
-FILES = {
+COMMON = {
     "pyproject.toml.tmpl": "pyproject.toml",
-    "README.md.tmpl": "README.md",
     "init.py.tmpl": "src/$package/__init__.py",
-    "env.py.tmpl": "src/$package/env.py",
-    "test_env.py.tmpl": "tests/test_$package.py",
+}
+KINDS = {
+    "example": {
+        **COMMON,
+        "README.md.tmpl": "README.md",
+        "env.py.tmpl": "src/$package/env.py",
+        "test_env.py.tmpl": "tests/test_$package.py",
+    },
+    "from_data": {
+        **COMMON,
+        "from_data/README.md.tmpl": "README.md",
+        "from_data/env.py.tmpl": "src/$package/env.py",
+        "from_data/test_env.py.tmpl": "tests/test_$package.py",
+    },
 }
 
 
-def scaffold(env_id: EnvId, target: Path) -> list[Path]:
+def scaffold(env_id: EnvId, target: Path, kind: str = "example", extra: dict[str, str] | None = None) -> Path:
+    """Write the package for `env_id` into `target`; returns the package's source directory."""
     if target.exists() and any(target.iterdir()):
         raise RlhubError(f"{target} already exists and is not empty; choose another --dir")
     values = {
@@ -30,17 +43,16 @@ def scaffold(env_id: EnvId, target: Path) -> list[Path]:
         "name": env_id.name,
         "package": env_id.package,
         "distribution": env_id.distribution,
-        "class_name": "".join(part.capitalize() for part in env_id.name.split("-")) or "Env",
+        "class_name": "".join(part.capitalize() for part in env_id.name.split("-")),
         "env_id": env_id.base,
+        **(extra or {}),
     }
     templates = resources.files("rlhub.cli") / "templates"
-    written = []
-    for source, destination in FILES.items():
+    for source, destination in KINDS[kind].items():
         path = target / Template(destination).substitute(values)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(Template(templates.joinpath(source).read_text()).substitute(values))
-        written.append(path)
-    return written
+    return target / "src" / env_id.package
 
 
 __all__ = ["scaffold"]

@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from rlhub.core.env import Environment
-from rlhub.core.types import Completion, Frozen, Message, Sampling, Score, Task, ToolSpec
+from rlhub.core.model import PolicyClient
+from rlhub.core.types import Frozen, Message, Score, Task
 
 IMPORT_BUDGET_S = 3.0
 
@@ -47,22 +48,8 @@ class CheckReport(Frozen):
         return [r for r in self.results if not r.ok]
 
 
-class _ScriptClient:
-    """A model that answers with `policy(messages)`: the oracle, or a fixed wrong answer."""
-
-    name = "script"
-
-    def __init__(self, policy: Callable[[Sequence[Message]], Message]):
-        self.policy = policy
-
-    async def complete(
-        self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] = (), sampling: Sampling = Sampling()
-    ) -> list[Completion]:
-        return [Completion(message=self.policy(messages))]
-
-
 def _run_episode(env: Environment, task: Task, policy: Callable[[Sequence[Message]], Message]) -> Score:
-    episode = asyncio.run(env.rollout(task, _ScriptClient(policy)))
+    episode = asyncio.run(env.rollout(task, PolicyClient(policy)))
     return env.score(task, episode.messages, episode.info)
 
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from rlhub.core.types import Completion, Message, Sampling, ToolSpec
@@ -21,4 +21,21 @@ class ModelClient(Protocol):
     ) -> list[Completion]: ...
 
 
-__all__ = ["ModelClient"]
+class PolicyClient:
+    """A model whose next message is `policy(messages)`: the oracle, a fixed reply, a test script.
+    The tools offered on the last call are kept in `tools` (what an exported chat should list)."""
+
+    name = "policy"
+
+    def __init__(self, policy: Callable[[Sequence[Message]], Message]):
+        self.policy = policy
+        self.tools: Sequence[ToolSpec] = ()
+
+    async def complete(
+        self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] = (), sampling: Sampling = Sampling()
+    ) -> list[Completion]:
+        self.tools = tools
+        return [Completion(message=self.policy(messages))]
+
+
+__all__ = ["ModelClient", "PolicyClient"]
