@@ -15,6 +15,7 @@ from rlhub.core.errors import RlhubError
 
 COMMAND_MODULES = [
     "rlhub.cli.envs",
+    "rlhub.cli.data",
     "rlhub.cli.hub",
     "rlhub.cli.serve",
     "rlhub.cli.eval",
