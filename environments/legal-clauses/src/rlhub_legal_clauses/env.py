@@ -129,6 +129,22 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
 }
 
+PURPOSES = {
+    "term": "the duration of the agreement",
+    "payment": "invoices, payment deadlines and late interest",
+    "termination_convenience": "ending the agreement without cause",
+    "termination_breach": "ending the agreement after an uncured material breach",
+    "liability": "the cap on the parties' liability",
+    "confidentiality": "keeping the other party's information secret",
+    "governing_law": "which jurisdiction's laws apply",
+    "indemnification": "indemnifying or holding the other party harmless",
+    "force_majeure": "events beyond a party's reasonable control",
+    "assignment": "transferring the agreement to someone else",
+    "non_solicitation": "soliciting or hiring the other party's staff",
+    "warranty": "the warranty on the Provider's work",
+}
+"""What each clause type is about, for "which clause deals with ..." questions."""
+
 CORE = ("term", "payment", "termination_convenience", "termination_breach", "liability", "governing_law")
 LEVELS = {
     1: "clauses have headings; single look-up questions",
@@ -326,7 +342,7 @@ class LegalClauses(rlhub.SingleTurnEnv):
             return text, [{"asks": key, "kind": kind, "value": values[key]}]
         if pick == "find":
             kind = rng.choice(kinds)
-            text = f"Which clause number contains the {CLAUSE_TYPES[kind].lower()} provision? Give the number only."
+            text = f"Which clause number deals with {PURPOSES[kind]}? Give the number only."
             return text, [{"asks": "find", "kind": "number", "value": str(kinds.index(kind) + 1)}]
         if pick == "classify":
             number = rng.randint(1, len(kinds))

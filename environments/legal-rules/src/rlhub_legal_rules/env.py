@@ -29,7 +29,7 @@ Civil Matters Act of Norvale (fictional), Part 1: Limitation periods.
 the claimant discovered the injury.
 1.3 A claim for damage to property must be filed within 4 years after the date of the damage.
 1.4 If the claimant was under 18 years old on the date a period would start, the period starts on the claimant's \
-18th birthday instead.
+18th birthday instead (a birthday on 29 February falls on 28 February in other years).
 1.5 A period of N years ends on the same month and day N years after it starts (on 28 February when that day does \
 not exist). If that last day is a Saturday or Sunday, the last day is the following Monday.
 1.6 A claim filed on or before the last day is timely; otherwise it is late."""
