@@ -46,8 +46,8 @@ def test_solver_knows_the_classics() -> None:
 def test_the_perfect_opponent_never_loses_to_random_moves() -> None:
     env = TicTacToe()
     rng = random.Random(0)
-    drawn = [t for t in env.tasks(60) if t.answer["best"] == "draw"]
-    assert len(drawn) > 20
+    drawn = [t for t in env.tasks(80) if t.answer["best"] == "draw"]
+    assert len(drawn) > 15
     for task in drawn:
 
         def policy(messages: Sequence[Message], task: rlhub.Task = task) -> str:
@@ -85,7 +85,7 @@ def test_score_is_recomputed_from_the_conversation_alone() -> None:
     task = env.task(5)
     episode, score = _play(env, task, lambda m: env.oracle(task, m).content)
     assert env.score(task, episode.messages).value == score.value == 1.0
-    assert episode.messages[1].role == "user" or len(episode.messages) == 1
+    assert all(m.content.startswith("I play") for m in episode.messages if m.role == "user")
 
 
 @pytest.mark.parametrize("config", [{"max_opening": 1}, {"max_opening": 7}])

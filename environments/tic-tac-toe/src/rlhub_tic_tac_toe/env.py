@@ -66,6 +66,18 @@ def _play(board: str, cell: int) -> str:
     return board[:cell] + to_move(board) + board[cell + 1 :]
 
 
+@cache
+def positions(max_opening: int, winning_only: bool) -> tuple[str, ...]:
+    """Every start position: reachable in at most `max_opening` moves, not over, not lost for the side to
+    move (and won for it, if `winning_only`); sorted, so a seeded choice is the same everywhere."""
+    found, frontier = {EMPTY * 9}, {EMPTY * 9}
+    for _ in range(max_opening):
+        frontier = {_play(b, i) for b in frontier if not winner(b) for i in range(9) if b[i] == EMPTY}
+        found |= frontier
+    lowest = 1 if winning_only else 0
+    return tuple(sorted(b for b in found if not winner(b) and EMPTY in b and value(b) >= lowest))
+
+
 def render(board: str) -> str:
     """The board with empty cells shown as their numbers 1-9."""
     cells = [mark if mark != EMPTY else str(i + 1) for i, mark in enumerate(board)]
@@ -145,8 +157,8 @@ class TicTacToe(rlhub.MultiTurnEnv):
     """Play tic-tac-toe against a perfect opponent; secure what perfect play secures."""
 
     max_opening: int = 4
-    """Up to this many random moves (2-6) are played before the model takes over, as whichever side is to move;
-    0 of them (the empty board) is one of the draws. Fewer than 2 leaves too few positions for two splits."""
+    """Start positions are those reachable in up to this many moves (2-6), drawn uniformly; the model plays
+    whichever side is to move. Fewer than 2 leaves too few positions for two splits."""
     winning_only: bool = False
     """Deal only positions the model can force a win from (tactics puzzles, reward 0.5 for a draw)."""
 
@@ -159,17 +171,9 @@ class TicTacToe(rlhub.MultiTurnEnv):
             raise rlhub.ConfigError("max_opening must be 2-6")
 
     def make_task(self, rng: random.Random) -> rlhub.Task:
-        while True:
-            board = EMPTY * 9
-            for _ in range(rng.randint(0, self.max_opening)):
-                board = _play(board, rng.choice([i for i in range(9) if board[i] == EMPTY]))
-                if winner(board):
-                    break
-            start_value = -2 if winner(board) else value(board)
-            if start_value == 1 or (start_value == 0 and not self.winning_only):
-                break
+        board = rng.choice(positions(self.max_opening, self.winning_only))
         model = to_move(board)
-        best = "win" if start_value == 1 else "draw"
+        best = "win" if value(board) == 1 else "draw"
         prompt = (
             f"We are playing tic-tac-toe. You are {model}, I am {'O' if model == 'X' else 'X'}, and it is your turn. "
             "Empty cells show their number:\n\n"
