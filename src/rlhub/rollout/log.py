@@ -137,15 +137,16 @@ class LogWriter:
         self._file = path.open("ab")
 
     def header(self, header: LogHeader) -> None:
-        self._line(header.model_dump_json().encode())
+        self.line(header.model_dump_json().encode())
 
     def rollout(self, rollout: Rollout) -> None:
-        self._line(_ROLLOUT_PREFIX + rollout.model_dump_json().encode()[1:])
+        self.line(_ROLLOUT_PREFIX + rollout.model_dump_json().encode()[1:])
 
     def footer(self, footer: LogFooter) -> None:
-        self._line(footer.model_dump_json().encode())
+        self.line(footer.model_dump_json().encode())
 
-    def _line(self, data: bytes) -> None:
+    def line(self, data: bytes) -> None:
+        """Append one already-serialised record."""
         self._file.write(data + b"\n")
         self._file.flush()
 

@@ -22,10 +22,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rlhub.core.env import Environment, Episode
+from rlhub.core.env import Environment
 from rlhub.core.errors import LogError, ModelError, RetryableModelError
 from rlhub.core.model import ModelClient
-from rlhub.core.types import Completion, Message, Rollout, RolloutStatus, Sampling, Score, Task, ToolSpec
+from rlhub.core.types import Completion, Message, Rollout, RolloutStatus, Sampling, Score, ToolSpec
 from rlhub.rollout.log import LogFooter, LogHeader, LogWriter, RunLog, env_hash, read_log
 from rlhub.rollout.metrics import compute_metrics
 from rlhub.rollout.progress import RunProgress
@@ -168,23 +168,13 @@ async def run(
         results[rollout.key] = rollout
         progress.advance(rollout.reward)
 
-    def scored(
-        task: Task, sample: int, episode: Episode, took: float, tries: int, future: asyncio.Future[Score]
-    ) -> None:
+    def scored(rollout: Rollout, job: bytes, future: asyncio.Future[bytes]) -> None:
         nonlocal scoring
-        record(
-            Rollout(
-                task=task,
-                sample=sample,
-                messages=tuple(episode.messages),
-                info=episode.info,
-                score=future.result(),
-                turns=episode.turns,
-                usage=episode.usage,
-                duration_s=took,
-                attempts=tries,
-            )
-        )
+        score = future.result()
+        writer.line(b'{"type":"rollout",' + job[1:-1] + b',"score":' + score + b"}")
+        rollout = rollout.model_copy(update={"score": Score.model_validate_json(score)})
+        results[rollout.key] = rollout
+        progress.advance(rollout.reward)
         scoring -= 1
         if not scoring and not generating:
             all_scored.set()
@@ -207,11 +197,20 @@ async def run(
             except Exception as exc:  # an environment bug fails its rollout, not the run
                 status, error = "error", f"{type(exc).__name__}: {exc}"
             else:
-                took = time.perf_counter() - began
+                rollout = Rollout(
+                    task=task,
+                    sample=sample,
+                    messages=tuple(episode.messages),
+                    info=episode.info,
+                    turns=episode.turns,
+                    usage=episode.usage,
+                    duration_s=time.perf_counter() - began,
+                    attempts=model.retries + 1,
+                )
                 scoring += 1
                 all_scored.clear()
-                future = scorer.score(task, episode.messages, episode.info)
-                future.add_done_callback(partial(scored, task, sample, episode, took, model.retries + 1))
+                job = rollout.model_dump_json(exclude={"score"}).encode()
+                scorer.score(job).add_done_callback(partial(scored, rollout, job))
                 continue
             took = time.perf_counter() - began
             record(

@@ -1,12 +1,15 @@
 """Scoring off the event loop: worker processes that hold the environment, fed in batches over sockets.
 
 Verifiers can be CPU-heavy (symbolic math, running code); scored on the event loop they would stall
-every request in flight. Workers are forked once with the environment instance (it is never pickled);
-each job carries only (task, messages, info). Episodes that finish in the same loop iteration travel as
-one length-prefixed pickle batch over a socket pair that the event loop reads and writes without
-blocking. There are no helper threads in the runner's process (a `ProcessPoolExecutor`'s feeder and
-manager threads cost the loop GIL hand-offs on every batch). A worker that dies is replaced; its unfinished
-jobs are retried one per batch, so only the job that kills a worker gets an `error` score. An empty batch tells a worker to stop (forked siblings hold
+every request in flight. Workers are forked once with the environment instance (it is never pickled).
+A job is a rollout's JSON without its score (the bytes its log line is made of) and the answer is the
+score's JSON, so nothing is serialised twice, and pydantic's JSON is far cheaper than pickled models.
+Jobs that arrive in the same loop iteration travel as one length-prefixed batch over a socket pair
+that the event loop reads and writes without blocking. There are no helper threads in the runner's
+process (a `ProcessPoolExecutor`'s feeder and manager threads cost the loop GIL hand-offs per batch).
+
+A worker that dies is replaced; its unfinished jobs are retried one per batch, so only the job that
+kills a worker gets an `error` score. An empty batch tells a worker to stop (forked siblings hold
 copies of each other's sockets, so end-of-file alone cannot), and workers die with the runner even
 when it is SIGKILLed.
 """
@@ -21,26 +24,29 @@ import signal
 import socket
 import sys
 from collections import deque
-from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from rlhub.core.env import Environment
-from rlhub.core.types import Message, Score, ScoreStatus, Task
+from rlhub.core.types import Rollout, Score, ScoreStatus
 
 _MAX_BATCH = 64
 _PR_SET_PDEATHSIG = 1
 _HEAD = 4
 
-Job = tuple[Task, Sequence[Message], dict[str, Any]]
 
-
-def _score_one(env: Environment, job: Job) -> Score:
+def _score_one(env: Environment, job: bytes) -> bytes:
     try:
-        return env.score(*job)
+        rollout = Rollout.model_validate_json(job)
+        score = env.score(rollout.task, rollout.messages, rollout.info)
     except Exception as exc:  # a verifier crash is the rollout's error, not the worker's death
-        return Score(value=0.0, status=ScoreStatus.error, detail=f"{type(exc).__name__}: {exc}")
+        score = Score(value=0.0, status=ScoreStatus.error, detail=f"{type(exc).__name__}: {exc}")
+    return score.model_dump_json().encode()
+
+
+def error_score(detail: str) -> bytes:
+    return Score(value=0.0, status=ScoreStatus.error, detail=detail).model_dump_json().encode()
 
 
 def _worker_main(env: Environment, sock: socket.socket, siblings: list[socket.socket]) -> None:
@@ -63,12 +69,12 @@ class _Worker:
     sock: socket.socket
     writer: asyncio.StreamWriter
     reading: asyncio.Task[None] | None = None
-    batches: deque[list[tuple[Job, asyncio.Future[Score]]]] = field(default_factory=deque)
+    batches: deque[list[tuple[bytes, asyncio.Future[bytes]]]] = field(default_factory=deque)
     load: int = 0
 
 
 class ScorePool:
-    """`await pool.score(task, messages, info)` runs `env.score` in a worker process.
+    """`await pool.score(rollout.model_dump_json(exclude={"score"}).encode())` is the score's JSON.
 
     Create it inside the running event loop (`await ScorePool.start(env)`), before other threads.
     """
@@ -77,7 +83,7 @@ class ScorePool:
         self.env = env
         self._size = workers
         self._workers: list[_Worker] = []
-        self._pending: list[tuple[Job, asyncio.Future[Score]]] = []
+        self._pending: list[tuple[bytes, asyncio.Future[bytes]]] = []
         self._sockets: list[socket.socket] = []
         self._closed = False
 
@@ -97,18 +103,19 @@ class ScorePool:
         )
         process.start()
         theirs.close()
+        ours.setblocking(False)
         self._sockets.append(ours)
         reader, writer = await asyncio.open_unix_connection(sock=ours, limit=2**26)
         worker = _Worker(process, ours, writer)
         worker.reading = asyncio.create_task(self._read(worker, reader))
         return worker
 
-    def score(self, task: Task, messages: Sequence[Message], info: dict[str, Any]) -> asyncio.Future[Score]:
+    def score(self, job: bytes) -> asyncio.Future[bytes]:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Score] = loop.create_future()
+        future: asyncio.Future[bytes] = loop.create_future()
         if not self._pending:
             loop.call_soon(self._flush)
-        self._pending.append(((task, messages, info), future))
+        self._pending.append((job, future))
         if len(self._pending) >= _MAX_BATCH:
             self._flush()
         return future
@@ -118,7 +125,7 @@ class ScorePool:
             batch, self._pending = self._pending, []
             self._send(batch)
 
-    def _send(self, batch: list[tuple[Job, asyncio.Future[Score]]]) -> None:
+    def _send(self, batch: list[tuple[bytes, asyncio.Future[bytes]]]) -> None:
         worker = min(self._workers, key=lambda w: w.load)
         data = pickle.dumps([job for job, _ in batch], pickle.HIGHEST_PROTOCOL)
         worker.writer.write(len(data).to_bytes(_HEAD, "big") + data)
@@ -152,7 +159,7 @@ class ScorePool:
         if len(culprits) == 1:
             _, future = culprits[0]
             if not future.done():
-                future.set_result(Score(value=0.0, status=ScoreStatus.error, detail=detail))
+                future.set_result(error_score(detail))
         else:  # one of them did: retry each alone, so only that one fails
             for item in culprits:
                 self._send([item])
