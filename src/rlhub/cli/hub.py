@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import platform
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from rlhub.hub.client import DistFile, HubClient, IndexFile
     from rlhub.hub.client.upload import Progress as OnBytes
+    from rlhub.hub.schema import UploadResponse
 
 console = Console()
 HubOption = Annotated[
@@ -94,35 +96,38 @@ def push(
     token: TokenOption = None,
 ) -> None:
     """Build the wheel and sdist of an environment package and publish them to the hub."""
-    from rlhub.hub.client import HubConflict, build_dists, read_dist
-    from rlhub.hub.schema import CheckStatus, UploadResponse
+    from rlhub.hub.client import build_dists, read_dist
+    from rlhub.hub.schema import CheckStatus
 
     paths = paths or [Path(".")]
-    if len(paths) == 1 and paths[0].is_dir():
-        with console.status(f"building {paths[0].resolve().name} (wheel + sdist)"):
-            dists = build_dists(paths[0])
-    else:
-        dists = [read_dist(p) for p in paths]
-
-    async def run() -> list[UploadResponse]:
-        async with _client(hub, token) as client:
-            out = []
-            with _bars() as progress:
-                for dist in dists:
-                    try:
-                        out.append(await client.upload(dist, _bar(progress, dist.path.name, dist.size)))
-                    except HubConflict as exc:
-                        hint = "versions are immutable: bump the version in pyproject.toml"
-                        raise HubConflict(f"{dist.path.name}: {exc}\n{hint}", exc.code, exc.status) from None
-            return out
-
-    answers = asyncio.run(run())
+    with tempfile.TemporaryDirectory(prefix="rlhub-build-") as out:
+        if len(paths) == 1 and paths[0].is_dir():
+            with console.status(f"building {paths[0].resolve().name} (wheel + sdist)"):
+                dists = build_dists(paths[0], Path(out))
+        else:
+            dists = [read_dist(p) for p in paths]
+        answers = asyncio.run(_upload(dists, hub, token))
+        kinds = ", ".join(f"{_kind(d)} {decimal(d.size)}" for d in dists)
     first = answers[0]
-    kinds = ", ".join(f"{_kind(d)} {decimal(d.size)}" for d in dists)
     check = {CheckStatus.pending: "check queued", CheckStatus.running: "check running"}.get(
         first.check, f"check {first.check.value}"
     )
     console.print(f"published [bold]{first.owner}/{first.name}@{first.version}[/] ({kinds}) · {check}", highlight=False)
+
+
+async def _upload(dists: list[DistFile], hub: str | None, token: str | None) -> list[UploadResponse]:
+    from rlhub.hub.client import HubConflict
+
+    async with _client(hub, token) as client:
+        out = []
+        with _bars() as progress:
+            for dist in dists:
+                try:
+                    out.append(await client.upload(dist, _bar(progress, dist.path.name, dist.size)))
+                except HubConflict as exc:
+                    hint = "versions are immutable: bump the version in pyproject.toml"
+                    raise HubConflict(f"{dist.path.name}: {exc}\n{hint}", exc.code, exc.status) from None
+        return out
 
 
 def _kind(dist: DistFile) -> str:

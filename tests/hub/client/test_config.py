@@ -31,6 +31,7 @@ def test_saved_token_is_private_and_per_hub(_isolated_home: Path, monkeypatch: p
     monkeypatch.setenv("RLHUB_TOKEN", "rlhub_env")
     assert resolve_token("http://a:1") == "rlhub_env"
     assert resolve_token("http://a:1", "rlhub_flag") == "rlhub_flag"
+    assert resolve_token("http://a:1", "") is None  # explicitly anonymous
 
     assert forget_token("http://a:1") and not forget_token("http://a:1")
     monkeypatch.delenv("RLHUB_TOKEN")

@@ -44,7 +44,10 @@ def saved_token(url: str) -> str | None:
 
 
 def resolve_token(url: str, token: str | None = None) -> str | None:
-    return token or os.environ.get("RLHUB_TOKEN") or saved_token(url)
+    """An explicit token wins; `""` means explicitly anonymous; None falls back to the env, then the file."""
+    if token is not None:
+        return token or None
+    return os.environ.get("RLHUB_TOKEN") or saved_token(url)
 
 
 def save_token(url: str, token: str, username: str = "") -> Path:

@@ -232,7 +232,13 @@ def apply(plan: InstallPlan, target: TargetEnv, upgrade_deps: bool = False) -> N
                 constraints = Path(tmp, "constraints.txt")
                 constraints.write_text("\n".join(pins) + "\n")
                 args += ["--constraint", str(constraints)]
-            pip(target, args)
+            try:
+                pip(target, args)
+            except InstallError as exc:
+                if upgrade_deps:
+                    raise
+                hint = "pip was held to your installed versions; --upgrade-deps lets it change them"
+                raise InstallError(f"{exc}\n{hint}") from None
         if plan.hub:
             requirements = Path(tmp, "hub.txt")
             lines = [f"{p.name} @ {p.path.resolve().as_uri()} --hash=sha256:{p.sha256}\n" for p in plan.hub]
