@@ -47,7 +47,9 @@ def rlhub(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.slow
-def test_author_and_user_session(live: LiveHub, tmp_path: Path, target_venv: Path, rlhub: Run) -> None:
+def test_author_and_user_session(
+    live: LiveHub, tmp_path: Path, target_venv: Path, rlhub: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = live.user("acme")
     hub = ("--hub", live.url)
     project = env_project(tmp_path, "acme", "demo")
@@ -58,6 +60,8 @@ def test_author_and_user_session(live: LiveHub, tmp_path: Path, target_venv: Pat
     again = rlhub("push", str(same_version), *hub, "--token", token, ok=False)[1]
     assert "409" in again and "bump the version" in again
 
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "pw-acme")
+    assert "logged in to" in rlhub("login", *hub, "-u", "acme")[0]  # password -> a new token
     login = rlhub("login", *hub, "--token", token)[0]
     assert "logged in to" in login and "as acme" in login
     credentials = Path(os.environ["RLHUB_HOME"]) / "credentials.json"

@@ -94,6 +94,7 @@ def push(
     ] = None,
     hub: HubOption = None,
     token: TokenOption = None,
+    private: Annotated[bool, typer.Option("--private", help="A new environment only its owner's tokens see.")] = False,
 ) -> None:
     """Build the wheel and sdist of an environment package and publish them to the hub."""
     from rlhub.hub.client import build_dists, read_dist
@@ -106,7 +107,7 @@ def push(
                 dists = build_dists(paths[0], Path(out))
         else:
             dists = [read_dist(p) for p in paths]
-        answers = asyncio.run(_upload(dists, hub, token))
+        answers = asyncio.run(_upload(dists, hub, token, private))
         kinds = ", ".join(f"{_kind(d)} {decimal(d.size)}" for d in dists)
     first = answers[0]
     check = {CheckStatus.pending: "check queued", CheckStatus.running: "check running"}.get(
@@ -115,7 +116,7 @@ def push(
     console.print(f"published [bold]{first.owner}/{first.name}@{first.version}[/] ({kinds}) · {check}", highlight=False)
 
 
-async def _upload(dists: list[DistFile], hub: str | None, token: str | None) -> list[UploadResponse]:
+async def _upload(dists: list[DistFile], hub: str | None, token: str | None, private: bool) -> list[UploadResponse]:
     from rlhub.hub.client import HubConflict
 
     async with _client(hub, token) as client:
@@ -123,7 +124,7 @@ async def _upload(dists: list[DistFile], hub: str | None, token: str | None) -> 
         with _bars() as progress:
             for dist in dists:
                 try:
-                    out.append(await client.upload(dist, _bar(progress, dist.path.name, dist.size)))
+                    out.append(await client.upload(dist, _bar(progress, dist.path.name, dist.size), private))
                 except HubConflict as exc:
                     hint = "versions are immutable: bump the version in pyproject.toml"
                     raise HubConflict(f"{dist.path.name}: {exc}\n{hint}", exc.code, exc.status) from None

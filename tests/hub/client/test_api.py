@@ -129,3 +129,21 @@ async def test_server_down_is_a_clear_error(tmp_path: Path) -> None:
             await client.download(missing, tmp_path)
         with pytest.raises(HubUnreachable):
             await client.upload(read_dist(write_wheel(tmp_path, "acme", "demo", "0.1.0")))
+
+
+async def test_private_environment_is_visible_only_with_the_owners_token(inproc: InProcessHub, tmp_path: Path) -> None:
+    wheel = read_dist(write_wheel(tmp_path, "acme", "secret", "0.1.0"))
+    async with inproc.client(inproc.user("acme")) as acme:
+        await acme.upload(wheel, private=True)
+        read = await acme.create_token("acme", "pw-acme", name="ci", scope=TokenScope.read)
+    async with inproc.client("") as anonymous:
+        assert await anonymous.project("acme-secret") is None
+        with pytest.raises(HubNotFound):
+            await anonymous.info("acme/secret")
+    async with inproc.client(read.token) as reader:
+        assert (await reader.info("acme/secret")).summary.private
+        page = await reader.project("acme-secret")
+        assert page is not None
+        (tmp_path / "dl").mkdir()
+        got = await reader.download(page.files[0], tmp_path / "dl")
+        assert hashlib.sha256(got.read_bytes()).hexdigest() == wheel.sha256

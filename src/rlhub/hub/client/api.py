@@ -190,13 +190,16 @@ class HubClient:
 
     # --- publishing -----------------------------------------------------------------------------
 
-    async def upload(self, dist: DistFile, progress: Progress | None = None) -> UploadResponse:
-        """Upload one wheel or sdist through the PyPI upload protocol (`POST /legacy/`)."""
+    async def upload(self, dist: DistFile, progress: Progress | None = None, private: bool = False) -> UploadResponse:
+        """Upload one wheel or sdist through the PyPI upload protocol (`POST /legacy/`).
+
+        `private` applies when the upload creates the environment: only its owner's tokens see it.
+        """
         if not self.token:
             raise HubAuthError(
                 f"publishing to {self.url} needs a token: run `rlhub login`, pass --token or set RLHUB_TOKEN"
             )
-        body = MultipartUpload(dist, progress)
+        body = MultipartUpload(dist, progress, private)
         response = await self._send("POST", UPLOAD_PATH, content=body, headers=body.headers, timeout=300.0)
         return UploadResponse.model_validate_json(response.content)
 

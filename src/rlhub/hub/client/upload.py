@@ -37,8 +37,11 @@ _MULTI = {
 }
 
 
-def upload_fields(dist: DistFile) -> list[tuple[str, str]]:
-    """The non-file form fields, in order; multi-valued metadata repeats its field."""
+def upload_fields(dist: DistFile, private: bool = False) -> list[tuple[str, str]]:
+    """The non-file form fields, in order; multi-valued metadata repeats its field.
+
+    `private` (an rlhub extension) makes a new environment visible only to its owner's tokens.
+    """
     meta = dist.metadata
     fields = [
         (":action", "file_upload"),
@@ -55,17 +58,20 @@ def upload_fields(dist: DistFile) -> list[tuple[str, str]]:
     description = meta.get_payload() or meta["Description"]
     if description:
         fields.append(("description", str(description)))
+    if private:
+        fields.append(("private", "true"))
     return fields
 
 
 class MultipartUpload:
     """A `multipart/form-data` body of known length whose file part is read from disk as it is sent."""
 
-    def __init__(self, dist: DistFile, progress: Progress | None = None) -> None:
+    def __init__(self, dist: DistFile, progress: Progress | None = None, private: bool = False) -> None:
         self.dist = dist
         self.progress = progress
         self.boundary = secrets.token_hex(16)
-        head = b"".join(self._part_header(name) + value.encode() + b"\r\n" for name, value in upload_fields(dist))
+        fields = upload_fields(dist, private)
+        head = b"".join(self._part_header(name) + value.encode() + b"\r\n" for name, value in fields)
         self._head = head + self._part_header("content", dist.path.name)
         self._tail = f"\r\n--{self.boundary}--\r\n".encode()
 
