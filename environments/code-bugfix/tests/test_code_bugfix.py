@@ -1,3 +1,4 @@
+import ast
 import asyncio
 import json
 from collections.abc import Callable, Sequence
@@ -74,6 +75,13 @@ def test_the_tool_runs_in_an_episode_and_the_final_code_is_what_counts() -> None
 
     episode, score = play(env, task, lambda m: rlhub.Message.assistant(tool_calls=(call,)))
     assert episode.turns == env.max_turns and score.value == 0.0
+
+
+def test_each_bug_is_one_changed_line_and_the_hint_names_it() -> None:
+    for bug in bugs():
+        reference = ast.unparse(ast.parse(bug["solution"])).splitlines()
+        changed = [i for i, (a, b) in enumerate(zip(reference, bug["buggy"].splitlines(), strict=True), 1) if a != b]
+        assert bug["bug"].startswith(f"line {changed[0]}: ") and len(changed) == 1, bug["id"]
 
 
 def test_knobs_and_splits() -> None:
