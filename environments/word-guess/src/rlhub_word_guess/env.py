@@ -1,8 +1,13 @@
 """A Wordle-like game: guess a secret five-letter word; each guess is answered letter by letter.
 
 Feedback marks each letter G (right letter, right place), Y (in the word, elsewhere) or . (not in
-the word, or no more copies of it), counting repeated letters the way Wordle does. Solving earlier
-earns more; the score is recomputed from the conversation alone by replaying the guesses.
+the word, or no more copies of it), counting repeated letters the way Wordle does.
+
+The yardstick is a solver that knows the word list and reads only the feedback: it opens with
+`OPENING`, then always guesses the remaining candidate whose worst-case feedback leaves the fewest
+candidates. It solves every secret within `WORST` guesses; matching its count for a secret (its *par*)
+earns the full reward, each guess beyond par costs a share of it. The oracle is that solver, so its
+transcripts are honest demonstrations. Scores are recomputed from the conversation by replaying it.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 
 import rlhub
@@ -21,6 +27,12 @@ LENGTH = 5
 WORDS = tuple(resources.files(__package__).joinpath("words.txt").read_text().split())
 """Secret words: 604 common five-letter English words written for this package. Guesses need only be
 five letters, since a list this small cannot serve as a dictionary."""
+OPENING = "arise"
+"""The solver's first guess: the list word whose worst-case feedback leaves the fewest candidates
+(`best_guess(WORDS)`, computed once; a test recomputes it)."""
+WORST = 6
+"""The most guesses the solver needs for any secret in the list; the least `max_guesses` allowed."""
+_FEEDBACK_RE = re.compile(r"^([A-Z]{5})  ([GY.](?: [GY.]){4})", re.MULTILINE)
 _THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
 _GUESS_RE = re.compile(r"guess\s*:\s*\**\s*([A-Za-z]+)", re.IGNORECASE)
 
@@ -34,6 +46,27 @@ def feedback(guess: str, secret: str) -> str:
             marks[i] = "Y"
             left[letter] -= 1
     return "".join(marks)
+
+
+def best_guess(candidates: Sequence[str]) -> str:
+    """The candidate whose worst-case feedback leaves the fewest candidates; alphabetical on ties."""
+    return min(candidates, key=lambda g: (max(Counter(feedback(g, w) for w in candidates).values()), g))
+
+
+def solver_guess(history: Sequence[tuple[str, str]]) -> str:
+    """The solver's next guess after `(guess, feedback)` pairs."""
+    if not history:
+        return OPENING
+    return best_guess([w for w in WORDS if all(feedback(g, w) == marks for g, marks in history)])
+
+
+@cache
+def par(secret: str) -> int:
+    """Guesses the solver needs for `secret`."""
+    history: list[tuple[str, str]] = []
+    while (guess := solver_guess(history)) != secret:
+        history.append((guess, feedback(guess, secret)))
+    return len(history) + 1
 
 
 def parse_guess(text: str) -> str | None:
@@ -83,17 +116,18 @@ def replay(secret: str, budget: int, messages: Sequence[Message]) -> Game:
 
 
 def solved(response: str, reference: str, task: rlhub.Task, messages: list[Message]) -> Score:
-    """Solved in g of B guesses: 1 - 0.5 (g - 1) / (B - 1), so 1.0 at the first guess and 0.5 at the last;
-    0.0 when not solved."""
+    """1.0 when solved within the solver's par for this secret; each guess beyond par costs
+    0.5 / (budget - par), down to 0.5 at the last guess; 0.0 when not solved."""
     budget = task.info["max_guesses"]
     game = replay(reference, budget, messages)
-    used = len(game.guesses)
+    used, target = len(game.guesses), par(reference)
     if not game.solved:
         status = ScoreStatus.unparseable if all(g == "" for g in game.guesses) else ScoreStatus.incorrect
         return Score(value=0.0, status=status, extracted=",".join(game.guesses), detail=f"not solved in {used}")
-    value = 1.0 - 0.5 * (used - 1) / (budget - 1)
-    detail = f"solved in {used} of {budget}"
-    return Score(value=value, status=ScoreStatus.correct, extracted=",".join(game.guesses), detail=detail)
+    value = 1.0 if used <= target else 1.0 - 0.5 * (used - target) / (budget - target)
+    status = ScoreStatus.correct if value == 1.0 else ScoreStatus.incorrect
+    detail = f"solved in {used} of {budget}; par {target}"
+    return Score(value=value, status=status, extracted=",".join(game.guesses), detail=detail)
 
 
 @rlhub.environment("rlhub/word-guess", version="0.1.0")
@@ -101,21 +135,21 @@ class WordGuess(rlhub.MultiTurnEnv):
     """Guess the secret five-letter word; each guess gets per-letter feedback."""
 
     max_guesses: int = 6
-    """Guess budget (2-10)."""
+    """Guess budget (`WORST`-10, so the solver always finishes)."""
 
     max_turns = 10
     rubric = rlhub.Rubric(solved=solved)
 
     def __init__(self, **config: object):
         super().__init__(**config)
-        if not 2 <= self.max_guesses <= self.max_turns:
-            raise rlhub.ConfigError(f"max_guesses must be 2-{self.max_turns}")
+        if not WORST <= self.max_guesses <= self.max_turns:
+            raise rlhub.ConfigError(f"max_guesses must be {WORST}-{self.max_turns}")
 
     def make_task(self, rng: random.Random) -> rlhub.Task:
         prompt = (
-            f"Let's play a word-guessing game. I have picked a secret English word of {LENGTH} letters; you have "
-            f"{self.max_guesses} guesses. Reply each turn with `guess: WORD` (any {LENGTH} letters). I answer with "
-            "one mark per letter: G = right letter in the right place, Y = in the word but elsewhere, "
+            f"Let's play a word-guessing game. I have picked a secret, common English word of {LENGTH} letters; "
+            f"you have {self.max_guesses} guesses. Reply each turn with `guess: WORD` (any {LENGTH} letters). "
+            "I answer with one mark per letter: G = right letter in the right place, Y = in the word but elsewhere, "
             ". = not in the word (a repeated letter is marked only as many times as the word has it). "
             "Solving in fewer guesses scores more."
         )
@@ -134,7 +168,10 @@ class WordGuess(rlhub.MultiTurnEnv):
         return [Message.user(state.game.last)]
 
     def oracle(self, task: rlhub.Task, messages: Sequence[Message]) -> Message:
-        return Message.assistant(f"guess: {task.answer}")
+        """The solver, reading the feedback in the conversation (not the secret)."""
+        replies = "\n".join(m.content for m in messages if m.role == "user")
+        history = [(word.lower(), marks.replace(" ", "")) for word, marks in _FEEDBACK_RE.findall(replies)]
+        return Message.assistant(f"guess: {solver_guess(history)}")
 
     def wrong_responses(self, task: rlhub.Task) -> list[str]:
         other = next(w for w in WORDS if w != task.answer)
