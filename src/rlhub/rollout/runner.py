@@ -70,16 +70,17 @@ class _Retrying:
         self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] = (), sampling: Sampling = Sampling()
     ) -> list[Completion]:
         config = self._config
-        for attempt in range(config.retries + 1):
+        attempt = 0
+        while True:
             try:
                 return await self._client.complete(messages, tools=tools, sampling=sampling)
             except RetryableModelError:
                 if attempt == config.retries:
                     raise
-                self.retries += 1
-                delay = min(config.max_backoff_s, config.backoff_s * 2**attempt)
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
-        raise AssertionError("unreachable")
+            delay = min(config.max_backoff_s, config.backoff_s * 2**attempt)
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            attempt += 1
+            self.retries += 1
 
 
 def _now() -> str:
@@ -152,16 +153,14 @@ async def run(
         header = existing.header
     else:
         writer.header(header)
-    done = {k: r for k, r in previous.items() if r.status == "ok"}
     results: dict[tuple[str, int], Rollout] = dict(previous)
+    finished = [r for r in previous.values() if r.status == "ok"]
+    progress = RunProgress(
+        len(finished) + len(jobs), len(finished), sum(r.reward for r in finished), enabled=config.progress
+    )
     _raise_fd_limit(2 * config.concurrency + 256)
     scorer = await ScorePool.start(env, config.score_workers)
-    total = len(done) + len(jobs)
-    progress = RunProgress(total, len(done), sum(r.reward for r in done.values()), enabled=config.progress)
-    scoring = 0
-    all_scored = asyncio.Event()
-    all_scored.set()
-    generating = True
+    scoring: set[asyncio.Future[bytes]] = set()
 
     def record(rollout: Rollout) -> None:
         writer.rollout(rollout)
@@ -169,20 +168,16 @@ async def run(
         progress.advance(rollout.reward)
 
     def scored(rollout: Rollout, job: bytes, future: asyncio.Future[bytes]) -> None:
-        nonlocal scoring
+        scoring.discard(future)
         score = future.result()
         writer.line(b'{"type":"rollout",' + job[1:-1] + b',"score":' + score + b"}")
         rollout = rollout.model_copy(update={"score": Score.model_validate_json(score)})
         results[rollout.key] = rollout
         progress.advance(rollout.reward)
-        scoring -= 1
-        if not scoring and not generating:
-            all_scored.set()
 
     queue = iter(jobs)
 
     async def worker() -> None:
-        nonlocal scoring
         for task, sample in queue:
             began = time.perf_counter()
             model = _Retrying(client, config)
@@ -207,10 +202,10 @@ async def run(
                     duration_s=time.perf_counter() - began,
                     attempts=model.retries + 1,
                 )
-                scoring += 1
-                all_scored.clear()
                 job = rollout.model_dump_json(exclude={"score"}).encode()
-                scorer.score(job).add_done_callback(partial(scored, rollout, job))
+                future = scorer.score(job)
+                future.add_done_callback(partial(scored, rollout, job))
+                scoring.add(future)
                 continue
             took = time.perf_counter() - began
             record(
@@ -222,9 +217,8 @@ async def run(
     try:
         with progress:
             await asyncio.gather(*(worker() for _ in range(min(config.concurrency, len(jobs)))))
-            generating = False
             if scoring:
-                await all_scored.wait()
+                await asyncio.wait(scoring)
         elapsed = time.perf_counter() - started
         rollouts = list(results.values())
         footer = LogFooter(
