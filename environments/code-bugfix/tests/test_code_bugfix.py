@@ -8,23 +8,15 @@ from rlhub_code_bugfix import CodeBugfix
 from rlhub_code_bugfix.env import asserts, bugs, report_tests
 
 import rlhub
+from rlhub.core.env import Episode
+from rlhub.core.model import PolicyClient
 from rlhub.verify import code
 
-
-class Script:
-    """A model that answers with `policy(messages)`."""
-
-    name = "script"
-
-    def __init__(self, policy: Callable[[Sequence[rlhub.Message]], rlhub.Message]):
-        self.policy = policy
-
-    async def complete(self, messages, *, tools=(), sampling=rlhub.Sampling()):  # type: ignore[no-untyped-def]
-        return [rlhub.Completion(message=self.policy(messages))]
+Policy = Callable[[Sequence[rlhub.Message]], rlhub.Message]
 
 
-def play(env: CodeBugfix, task: rlhub.Task, policy: Callable[[Sequence[rlhub.Message]], rlhub.Message]):  # type: ignore[no-untyped-def]
-    episode = asyncio.run(env.rollout(task, Script(policy)))
+def play(env: CodeBugfix, task: rlhub.Task, policy: Policy) -> tuple[Episode, rlhub.Score]:
+    episode = asyncio.run(env.rollout(task, PolicyClient(policy)))
     return episode, env.score(task, episode.messages, episode.info)
 
 

@@ -1,23 +1,13 @@
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
 
 import pytest
 from rlhub_medical_interactions import MedicalInteractions
 from rlhub_medical_interactions.env import drug_names, interaction, table
 
 import rlhub
-
-
-class Script:
-    name = "script"
-
-    def __init__(self, policy: Callable[[Sequence[rlhub.Message]], rlhub.Message]):
-        self.policy = policy
-
-    async def complete(self, messages, *, tools=(), sampling=rlhub.Sampling()):  # type: ignore[no-untyped-def]
-        return [rlhub.Completion(message=self.policy(messages))]
+from rlhub.core.model import PolicyClient
 
 
 def test_check_env_passes() -> None:
@@ -56,7 +46,7 @@ def test_tools_in_an_episode_with_text_tool_calls_and_bad_names() -> None:
             rlhub.Message.assistant(f"Answer: {task.answer.lower()}"),
         ]
     )
-    episode = asyncio.run(env.rollout(task, Script(lambda m: next(script))))
+    episode = asyncio.run(env.rollout(task, PolicyClient(lambda m: next(script))))
     tool_replies = [m.content for m in episode.messages if m.role == "tool"]
     assert "unknown drug 'Aspirin'" in tool_replies[0]
     assert json.loads(tool_replies[1])["severity"] in ("none", "minor", "moderate", "major", "contraindicated")
