@@ -24,11 +24,11 @@ def serve(
     proxy_headers: Annotated[bool, typer.Option(help="Trust X-Forwarded-* from 127.0.0.1 (behind a proxy).")] = False,
 ) -> None:
     """Run a hub: SQLite and blobs under $RLHUB_HOME/hub (default ~/.rlhub), or $RLHUB_DATABASE_URL."""
-    import uvicorn
-
     from rlhub.hub.server.config import HubConfig
     from rlhub.hub.server.db import Database
     from rlhub.hub.server.services.checks import reset_running
+    from rlhub.hub.server.serving import ServeOptions
+    from rlhub.hub.server.serving import serve as serve_hub
 
     os.environ["RLHUB_HUB_CHECKS"] = "1" if checks else "0"
     config = HubConfig.from_env()
@@ -38,19 +38,7 @@ def serve(
     reset_running(db)
     db.dispose()
     typer.echo(f"rlhub hub on http://{host}:{port} · data in {config.home} · database {config.url.split('@')[-1]}")
-    uvicorn.run(
-        "rlhub.hub.server.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        log_level="info" if access_log else "warning",
-        backlog=4096,
-        proxy_headers=proxy_headers,
-        http="rlhub.hub.server.fastproto:FastSimpleProtocol",
-        timeout_keep_alive=30,
-    )
+    serve_hub(ServeOptions(host, port, workers, access_log, proxy_headers))
 
 
 @admin.command("create-user")

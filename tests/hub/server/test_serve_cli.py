@@ -17,7 +17,7 @@ from rlhub.hub.schema import PEP691_JSON
 
 
 @pytest.mark.slow
-def test_create_user_then_serve_and_publish(tmp_path: Path) -> None:
+def test_create_user_then_serve_two_workers_and_publish(tmp_path: Path) -> None:
     env = {**os.environ, "RLHUB_HOME": str(tmp_path / "home")}
     env.pop("RLHUB_DATABASE_URL", None)
     created = subprocess.run(
@@ -43,14 +43,14 @@ def test_create_user_then_serve_and_publish(tmp_path: Path) -> None:
 
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "rlhub", "serve", "--port", str(port), "--no-checks"],
+        [sys.executable, "-m", "rlhub", "serve", "--port", str(port), "--workers", "2", "--no-checks"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(url + "/api/v1/health").status_code == 200:
@@ -76,6 +76,13 @@ def test_create_user_then_serve_and_publish(tmp_path: Path) -> None:
             assert client.get("/simple/acme-demo/", headers={"If-None-Match": first.headers["etag"]}).status_code == 304
             assert "acme-demo" in client.get("/simple/").text
             assert client.get("/api/v1/health").json()["status"] == "ok"
+        # Two worker processes, one cache each: a publish through one is seen by both on their next request.
+        filename, data = make_wheel("acme", "demo", "0.2.0")
+        form, files = upload_form(filename, data, "acme", "demo", "0.2.0")
+        assert httpx.post(url + "/legacy/", data=form, files=files, auth=("__token__", token)).status_code == 200
+        for _ in range(12):  # fresh connections land on either worker
+            page = httpx.get(url + "/simple/acme-demo/", headers={"Accept": PEP691_JSON}).json()
+            assert page["versions"] == ["0.1.0", "0.2.0"]
     finally:
         server.terminate()
         server.wait(timeout=20)
