@@ -9,7 +9,8 @@
    generator is raw asyncio protocols on uvloop in its own process (a request unanswered for 2 s at
    the end counts as an error, so starved connections cannot hide); its ceiling is measured first
    against a trivial server answering the same bytes, so a peer figure near it would mean the
-   generator, not the server, was the limit.
+   generator, not the server, was the limit. Without --quick, one project page (`/simple/<name>/`,
+   what pip fetches) is measured the same way (reported, not part of the targets).
 3. Installs: resolves and downloads all 50 wheels concurrently from rlhub's PEP 691 index (hash checked
    against the index and against the sha256 computed before publishing), then pip-installs them into a
    fresh venv hash-pinned and compares every installed file with the bytes that were published.
@@ -431,7 +432,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rlhub-bench-hub-"))
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        result = run(work, procs, args.clients, warmup, duration, args.workers)
+        result = run(work, procs, args.clients, warmup, duration, args.workers, project_pages=not args.quick)
     finally:
         for proc in procs:
             stop(proc)
@@ -440,7 +441,13 @@ def main() -> None:
 
 
 def run(
-    work: Path, procs: list[subprocess.Popen[bytes]], clients: int, warmup: float, duration: float, workers: int
+    work: Path,
+    procs: list[subprocess.Popen[bytes]],
+    clients: int,
+    warmup: float,
+    duration: float,
+    workers: int,
+    project_pages: bool,
 ) -> dict[str, object]:
     t_start = time.monotonic()
     files_dir, home = work / "files", work / "home"
@@ -506,6 +513,12 @@ def run(
     print(f"rlhub serve (--workers {workers}): {ours}", file=sys.stderr)
     peer = run_loadgen(f"{peer_url}/simple/", clients, warmup, duration)
     print(f"pypiserver (gevent): {peer}", file=sys.stderr)
+    project: dict[str, object] = {}
+    if project_pages:
+        page = f"/simple/{OWNER}-{names[0]}/"
+        project = {"path": page, "rlhub": run_loadgen(url + page, clients, warmup, duration)}
+        project["pypiserver"] = run_loadgen(peer_url + page, clients, warmup, duration)
+        print(f"project page {page}: {project}", file=sys.stderr)
 
     dl_dir = work / "downloads"
     dl_dir.mkdir()
@@ -537,6 +550,7 @@ def run(
         "errors": int(ours["errors"]) + integrity_errors,
         "peer_errors": peer["errors"],
         "loadgen_ceiling_req_per_s": ceiling["req_per_s"],
+        "project_page": project,
         "publish": publish,
         "downloads": downloads,
         "installs": installs,
