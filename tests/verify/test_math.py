@@ -129,6 +129,7 @@ def test_power_towers_are_decided_without_sympy() -> None:
 TOWER = ("pow", ("num", Fraction(7), None), ("pow", ("num", Fraction(7), None), ("num", Fraction(10**6), None)))
 
 
+@pytest.mark.slow
 def test_worker_is_killed_at_the_deadline_and_restarted() -> None:
     worker = SymbolicWorker()
     try:
@@ -170,6 +171,7 @@ def _score_in_child(args: tuple[str, str]) -> float:
     return math.score(*args).value
 
 
+@pytest.mark.slow
 def test_usable_from_threads_and_processes() -> None:
     cases = [("\\boxed{2^{100000}}", "2 \\cdot 2^{99999}"), ("\\boxed{(x+1)^2}", "x^2+2x+1")] * 4
     with ThreadPoolExecutor(4) as pool:
@@ -205,3 +207,42 @@ def test_rubric_reward_function() -> None:
     task = Task(prompt="1/2 as a decimal?", answer="0.5")
     result = rubric.score(task, [Message.assistant("The answer is $\\frac{1}{2}$.")])
     assert result.value == 1.0 and result.status is ScoreStatus.correct
+
+
+@pytest.mark.slow
+def test_sympy_latex_forms_agree() -> None:
+    """Random expressions printed by sympy in several equivalent forms: all equal, a perturbed one not."""
+    import random
+
+    import sympy as sp
+
+    x, y = sp.symbols("x y")
+    rng = random.Random(11)
+    atoms = [x, y, sp.Integer(2), sp.Integer(3), sp.Rational(1, 2), sp.sqrt(2), sp.pi, sp.Integer(-1), sp.Abs(y)]
+
+    def expression(depth: int = 0) -> sp.Expr:
+        if depth > 2 or rng.random() < 0.3:
+            return rng.choice(atoms)
+        a, b = expression(depth + 1), expression(depth + 1)
+        op = rng.choice(["add", "mul", "pow", "div", "fn"])
+        if op == "add":
+            return a + b
+        if op == "mul":
+            return a * b
+        if op == "div":
+            return a / b if b != 0 else a
+        if op == "pow":
+            return a ** rng.choice([2, 3, -1, sp.Rational(1, 2)])
+        return rng.choice([sp.sin, sp.cos, sp.exp, sp.log])(a)
+
+    wrong = []
+    for _ in range(40):
+        e = expression()
+        if e.has(sp.zoo, sp.nan, sp.oo):
+            continue
+        for form in (sp.expand(e), sp.factor(e), sp.together(e)):
+            if math.score(f"\\boxed{{{sp.latex(form)}}}", sp.latex(e)).value != 1.0:
+                wrong.append((sp.latex(form), sp.latex(e)))
+        if math.score(f"\\boxed{{{sp.latex(e + sp.Rational(1, 3))}}}", sp.latex(e)).value != 0.0:
+            wrong.append(("false positive", sp.latex(e)))
+    assert not wrong

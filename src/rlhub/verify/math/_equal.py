@@ -23,7 +23,11 @@ MAX_BITS = 60_000
 MAX_FACTORIAL = 3000
 MAX_ITEMS = 64
 _REL_TOL = 1e-9
-_POINTS = (0.5377, 1.8339, -2.2588, 0.8622, 0.3188, -1.3077, -0.4336, 0.3426, 3.5784, 2.7694, -1.3499, 3.0349)
+# rational sample points: polynomial and rational identities are then checked exactly, with no tolerance
+_POINTS = tuple(
+    Fraction(n, 10_000) for n in (5377, 18339, -22588, 8622, 3188, -13077, -4336, 3426, 35784, 27694, -13499, 30349)
+)
+_ABS_TOL = 1e-6
 _TRIALS = 4
 
 
@@ -38,12 +42,12 @@ class Undefined(Exception):
 # -- evaluation ----------------------------------------------------------------------------------
 
 
-def evaluate(node: Node, env: dict[str, complex]) -> Value:
+def evaluate(node: Node, env: dict[str, Value]) -> Value:
     kind = node[0]
     if kind == "num":
         return node[1]
     if kind == "add":
-        return _check(evaluate(node[1], env) + evaluate(node[2], env))
+        return _add(evaluate(node[1], env), evaluate(node[2], env))
     if kind == "mul":
         return _check(evaluate(node[1], env) * evaluate(node[2], env))
     if kind == "neg":
@@ -73,6 +77,15 @@ def evaluate(node: Node, env: dict[str, complex]) -> Value:
     if kind == "deg":
         return _check(_complex(evaluate(node[1], env)) * (math.pi / 180))
     raise Undecided(f"{kind} is not a number")
+
+
+def _add(a: Value, b: Value) -> Value:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a + b
+    small, big = sorted((abs(a), abs(b)))
+    if 0 < small < 1e-10 * big:  # a float sum would swallow the smaller term: 1 + e^{64.5}
+        raise Undecided("precision")
+    return _check(a + b)
 
 
 def _check(value: Value) -> Value:
@@ -139,10 +152,12 @@ def _int_root(n: int, q: int) -> int | None:
 
 
 def _complex(value: Value) -> complex:
+    """As a complex with no negative zeros (-(x+0j) must not jump across a branch cut)."""
     try:
-        return complex(value)
+        z = complex(value)
     except OverflowError as exc:
         raise Undecided("overflow") from exc
+    return complex(z.real + 0.0, z.imag + 0.0)
 
 
 _CMATH: dict[str, Callable[[complex], complex]] = {
@@ -226,17 +241,23 @@ def symbols(node: Node) -> set[str]:
     return found
 
 
-def close(a: Value, b: Value) -> bool:
+def close(a: Value, b: Value) -> bool | None:
+    """Exact for rationals; for floats, relative 1e-9, but None when that hides an absolute gap over 1e-6.
+
+    1 + e^{64.5} and e^{64.5} agree to 28 digits as floats: such a case goes to sympy, not to `True`.
+    """
     if isinstance(a, Fraction) and isinstance(b, Fraction):
         return a == b
     x, y = _complex(a), _complex(b)
-    return abs(x - y) <= _REL_TOL * max(abs(x), abs(y)) + 1e-12
+    gap = abs(x - y)
+    if gap > _REL_TOL * max(abs(x), abs(y)) + 1e-12:
+        return False
+    return True if gap <= _ABS_TOL else None
 
 
-def _points(names: list[str]) -> list[dict[str, complex]]:
+def _points(names: list[str]) -> list[dict[str, Value]]:
     return [
-        {name: complex(_POINTS[(7 * trial + 5 * k) % len(_POINTS)]) for k, name in enumerate(names)}
-        for trial in range(_TRIALS)
+        {name: _POINTS[(7 * trial + 5 * k) % len(_POINTS)] for k, name in enumerate(names)} for trial in range(_TRIALS)
     ]
 
 
@@ -254,8 +275,9 @@ def scalar_equal(a: Node, b: Node) -> bool | None:
     valid = 0
     for env in _points(names):
         try:
-            if not close(evaluate(a, env), evaluate(b, env)):
-                return False
+            verdict = close(evaluate(a, env), evaluate(b, env))
+            if verdict is not True:
+                return verdict
             valid += 1
         except Undefined:
             continue
@@ -329,23 +351,23 @@ def proportional(a: Node, b: Node) -> bool | None:
     names = sorted(symbols(a) | symbols(b))
     if not names:
         return None
-    ratio: complex | None = None
+    ratio: Value | None = None
     valid = 0
     for env in _points(names):
         try:
-            x, y = _complex(evaluate(a, env)), _complex(evaluate(b, env))
+            x, y = evaluate(a, env), evaluate(b, env)
         except Undefined:
             continue
         except Undecided:
             return None
-        if abs(x) < 1e-12 or abs(y) < 1e-12:
-            if abs(x) < 1e-12 and abs(y) < 1e-12:
+        if close(x, 0) or close(y, 0):
+            if close(x, 0) and close(y, 0):
                 continue
             return False
         if ratio is None:
             ratio = x / y
-        elif abs(x / y - ratio) > _REL_TOL * abs(ratio):
-            return False
+        elif close(x / y, ratio) is not True:
+            return None if close(x / y, ratio) is None else False
         valid += 1
     return True if valid >= 2 else None
 

@@ -323,6 +323,7 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.has_pm = False
+        self.in_abs = 0
 
     # -- token helpers -------------------------------------------------------------------------
     def peek(self, offset: int = 0) -> tuple[str, str]:
@@ -450,7 +451,7 @@ class _Parser:
         if kind == "cmd":
             return v not in ("\\end", "\\\\") and v not in ("\\}",)
         if kind == "op":
-            return v in _PRIMARY_START and v != "|"
+            return v in _PRIMARY_START and (v != "|" or not self.in_abs)
         return False
 
     def starts_function(self) -> bool:
@@ -532,7 +533,9 @@ class _Parser:
             self.expect("\\}")
             return ("set", tuple(inner))
         if v == "|":
+            self.in_abs += 1
             inner_node = self.additive()
+            self.in_abs -= 1
             self.expect("|")
             return ("fn", "abs", (inner_node,))
         if v == "π":
@@ -584,6 +587,8 @@ class _Parser:
             self.i += 1
             args = self.items()
             self.expect(")")
+        elif self.at("{"):  # \log{(x)}^2 is (log x)^2: the braces delimit the argument
+            args = [self.braced()]
         else:  # \sin 2x is sin(2x): an implicit product is the argument, up to the next function
             arg = self.power()
             while self.starts_primary() and not self.starts_function():
