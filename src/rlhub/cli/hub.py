@@ -55,7 +55,7 @@ def _client(hub: str | None, token: str | None = None) -> HubClient:
 @contextmanager
 def _bars() -> Iterator[Progress]:
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         yield progress
 
 

@@ -131,6 +131,14 @@ async def test_dependencies_the_hub_lacks_come_from_the_users_index(
     assert plan.third_party == ["leftpad-py>=1"]
     assert installed(target_venv, "leftpad-py") == "1.2.0" and installed(target_venv, "acme-demo") == "0.1.0"
 
+    # A third-party package that would need an installed one changed: pip is held to installed versions.
+    evil_index.offer("rightpad", "py", "1.0.0", ("packaging>=999",))
+    async with live.client(live.user("bob")) as client:
+        await client.upload(read_dist(write_wheel(tmp_path / "b", "bob", "greedy", "0.1.0", ("rightpad-py>=1",))))
+        with pytest.raises(InstallError, match=r"(?s)conflict.*held to your installed versions.*--upgrade-deps"):
+            await install(client, "bob/greedy", python=str(target_venv))
+    assert installed(target_venv, "rightpad-py") is None and installed(target_venv, "bob-greedy") is None
+
 
 @pytest.mark.slow
 async def test_a_venv_without_pip_is_served_by_this_pip(live: LiveHub, tmp_path: Path) -> None:

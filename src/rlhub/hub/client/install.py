@@ -235,7 +235,7 @@ def apply(plan: InstallPlan, target: TargetEnv, upgrade_deps: bool = False) -> N
             try:
                 pip(target, args)
             except InstallError as exc:
-                if upgrade_deps:
+                if upgrade_deps or "conflict" not in str(exc):
                     raise
                 hint = "pip was held to your installed versions; --upgrade-deps lets it change them"
                 raise InstallError(f"{exc}\n{hint}") from None
