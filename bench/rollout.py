@@ -141,8 +141,9 @@ async def _peer(env: Any, n: int, c: int, budget: float, url: str, aiohttp: bool
     elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
     for task in unfinished:
         task.cancel()
-    await asyncio.gather(*unfinished, return_exceptions=True)
-    await client.close()
+    with suppress(TimeoutError):  # a collapsed pool can take minutes to unwind; the figures are in
+        await asyncio.wait_for(asyncio.gather(*unfinished, return_exceptions=True), 5)
+        await asyncio.wait_for(client.close(), 5)
     return {"elapsed": elapsed, "cpu": cpu, "latencies": latencies, "failed": len(failures), "errors": failures[:3]}
 
 
@@ -213,8 +214,8 @@ def main() -> None:
     parser.add_argument("--scenario", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scenario:
-        print(json.dumps(scenario(json.loads(args.scenario))))
-        return
+        print(json.dumps(scenario(json.loads(args.scenario))), flush=True)
+        os._exit(0)  # skip interpreter teardown: a collapsed client may still hold thousands of sockets
     budget = args.budget or (9.0 if args.quick else 20.0)
     sides = ("rlhub", "sdk", "sdk-aiohttp")
     if args.only:

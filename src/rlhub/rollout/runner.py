@@ -1,7 +1,8 @@
 """The async runner: n tasks x r samples through an environment and a model, logged as they finish.
 
 `concurrency` worker coroutines pull (task, sample) jobs from one queue, so at most that many episodes
-are in flight. Model requests that fail with a `RetryableModelError` are retried with exponential
+are in flight; they start 512 at a time, 50 ms apart, so that thousands of new connections do not
+overflow the server's listen backlog at once (dropped SYNs cost a second or more each). Model requests that fail with a `RetryableModelError` are retried with exponential
 backoff and jitter; an episode that still fails, or runs past `timeout_s`, is recorded with status
 `error` / `timeout` (reward 0), never dropped. Finished episodes go to a process pool for scoring and
 the worker moves straight on, so slow verifiers never hold a generation slot. Every rollout is
@@ -32,6 +33,8 @@ from rlhub.rollout.progress import RunProgress
 from rlhub.rollout.scoring import ScorePool
 
 T = TypeVar("T")
+_RAMP_STEP = 512
+_RAMP_PAUSE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,12 @@ async def run(
 
     try:
         with progress:
-            await asyncio.gather(*(worker() for _ in range(min(config.concurrency, len(jobs)))))
+            workers = []
+            for i in range(min(config.concurrency, len(jobs))):
+                if i and i % _RAMP_STEP == 0:  # connection bursts stay within servers' listen backlogs
+                    await asyncio.sleep(_RAMP_PAUSE_S)
+                workers.append(asyncio.create_task(worker()))
+            await asyncio.gather(*workers)
             if scoring:
                 await asyncio.wait(scoring)
         elapsed = time.perf_counter() - started
