@@ -124,10 +124,9 @@ class Countdown(rlhub.SingleTurnEnv):
             pool = rng.sample(LARGE, large) + rng.sample(SMALL * 2, self.numbers - large)
             rng.shuffle(pool)
             k = self.numbers if self.use_all else rng.randint(2, self.numbers)
-            built = _construct(rng, pool[:k])
-            if built and self.min_target <= built[0] <= self.max_target and built[0] not in pool:
+            target, solution = _construct(rng, pool[:k])
+            if self.min_target <= target <= self.max_target and target not in pool:
                 break
-        target, solution = built
         listed = ", ".join(map(str, pool))
         prompt = (
             f"Using the numbers {listed}, make {target}. You may use +, -, *, / and parentheses. "
@@ -152,7 +151,7 @@ class Countdown(rlhub.SingleTurnEnv):
         return wrong
 
 
-def _construct(rng: random.Random, picked: list[int]) -> tuple[int, str] | None:
+def _construct(rng: random.Random, picked: list[int]) -> tuple[int, str]:
     """Combine all of `picked` into one expression with positive integer intermediate values."""
     items: list[tuple[int, str]] = [(n, str(n)) for n in picked]
     while len(items) > 1:
@@ -163,8 +162,6 @@ def _construct(rng: random.Random, picked: list[int]) -> tuple[int, str] | None:
         options = ["+", "*"] + (["-"] if a > b else []) + (["/"] if b > 1 and a % b == 0 else [])
         op = rng.choice(options)
         value = {"+": a + b, "*": a * b, "-": a - b, "/": a // b}[op]
-        if value == 0:
-            return None
         items = [x for k, x in enumerate(items) if k not in (i, j)] + [(value, f"({ea} {op} {eb})")]
     value, expression = items[0]
-    return value, expression[1:-1] if expression.startswith("(") else expression
+    return value, expression[1:-1]
