@@ -55,6 +55,8 @@ def test_parse_grid_skips_prose_and_takes_the_last_grid() -> None:
     text = "Row 1 has 1 2 so:\n1 . | 3 4\nfinal:\n1 2 | 3 4\n3 4 | 1 2\n---\n2,1,4,3\n[4 3 2 1]"
     assert parse_grid(text, 4) == [[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 2, 1]]
     assert parse_grid("1 2 3 4", 4) is None
+    labelled = "Row 1: 1 2 3 4\nRow 2: 3 4 1 2\nrow 3 - 2 1 4 3\nR4: 4 3 2 1"
+    assert parse_grid(labelled, 4) == [[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 2, 1]]
 
 
 @pytest.mark.parametrize("config", [{"size": 9}, {"clues": 16}, {"clues": 0}])

@@ -20,6 +20,7 @@ BOXES = {4: (2, 2), 6: (2, 3)}
 """Grid size -> (box rows, box columns)."""
 _THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
 _ROW_RE = re.compile(r"^[\s\d|,.;:\-+\[\]()]*$")
+_LABEL_RE = re.compile(r"^\s*(?:row\s*\d+\s*[:.)=-]|r\d+\s*[:.)=-])", re.IGNORECASE)
 
 Grid = list[list[int]]
 """Rows of digits; 0 is an empty cell."""
@@ -94,10 +95,12 @@ def render(grid: Grid) -> str:
 
 
 def parse_grid(response: str, n: int) -> Grid | None:
-    """The last `n` lines that each hold exactly `n` digits (spaces, bars and commas allowed)."""
+    """The last `n` lines that each hold exactly `n` digits (spaces, bars, commas and a `Row 1:` label
+    allowed)."""
     text = _THINK_RE.sub("", response[-10_000:])
     rows = []
     for line in text.splitlines():
+        line = _LABEL_RE.sub("", line)
         digits = re.findall(r"\d", line)
         if _ROW_RE.match(line) and len(digits) == n:
             rows.append([int(d) for d in digits])
