@@ -110,8 +110,8 @@ def dice(sp: Any, rng: random.Random, level: int) -> Problem:
     hits = sum(1 for s in sums if test(s, k))
     p = sp.Rational(hits, len(sums))
     prompt = (
-        f"{count} fair six-sided dice are rolled. What is the probability that the sum of the numbers shown is "
-        f"{event} {k}? {EXACT}"
+        f"{'Two' if count == 2 else 'Three'} fair six-sided dice are rolled. What is the probability that "
+        f"the sum of the numbers shown is {event} {k}? {EXACT}"
     )
     return prompt, p, [1 - p, sp.Rational(hits, 6 * count), p + sp.Rational(1, len(sums))]
 
@@ -189,7 +189,7 @@ def geometric_series(sp: Any, rng: random.Random, level: int) -> Problem:
     first = rng.randint(1, 6 * level) * rng.choice([1, 1, -1])
     q = rng.randint(2, 3 + level)
     ratio = sp.Rational(rng.choice([v for v in range(-(q - 1), q) if v]), q)
-    shown = " + ".join(_latex(sp, first * ratio**k) for k in range(3)).replace("+ -", "- ")
+    shown = _latex(sp, tuple(first * ratio**k for k in range(3)))
     prompt = f"Compute the sum of the infinite geometric series ${shown} + \\cdots$. {EXACT}"
     return prompt, first / (1 - ratio), [first / (1 + ratio), first * ratio / (1 - ratio)]
 
