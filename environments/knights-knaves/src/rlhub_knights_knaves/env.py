@@ -23,7 +23,7 @@ NAMES = (
 )  # fmt: skip
 KINDS = ("is", "and", "or", "same", "different", "implies", "count")
 """Statement forms: `X is a knight`, `X and Y are both ...`, `X or Y is a ...`, `X and Y are the same
-kind`, `... different kinds`, `if X is a ... then Y is a ...`, `exactly k of us are knights`."""
+kind`, `... different kinds`, `if X is a ... then Y is a ...`, `exactly k of the n of us are knights`."""
 ASYMMETRIC = ("and", "or", "implies", "count")
 _TRIES = 10_000
 _THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
@@ -86,7 +86,7 @@ def render(statement: Statement, speaker: int, names: Sequence[str]) -> str:
         return f"{pair} are {'the same kind' if kind == 'same' else 'different kinds'}"
     if kind == "implies":
         return f"if {lit(*args[0])}, then {lit(*args[1])}"
-    return f"exactly {args[0]} of us {'is a knight' if args[0] == 1 else 'are knights'}"
+    return f"exactly {args[0]} of the {len(names)} of us {'is a knight' if args[0] == 1 else 'are knights'}"
 
 
 def _pair(a: str, b: str) -> str:
