@@ -82,8 +82,12 @@ async def test_client_errors_carry_the_server_message() -> None:
         seen["auth"] = request.headers.get("Authorization")
         return web.json_response({"error": {"message": "model 'x' does not exist"}}, status=404)
 
+    async def locked(request: web.Request) -> web.Response:
+        return web.json_response({"error": {"message": "bad key"}}, status=401)
+
     app = web.Application()
     app.router.add_post("/v1/chat/completions", reject)
+    app.router.add_get("/v1/models", locked)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -92,6 +96,8 @@ async def test_client_errors_carry_the_server_message() -> None:
         async with OpenAIClient("x", f"http://127.0.0.1:{port}/v1", api_key="sk-test") as client:
             with pytest.raises(ModelError, match="does not exist") as info:
                 await client.complete([Message.user("hi")])
+            with pytest.raises(ModelError, match=r"refused the API key \(HTTP 401\): bad key"):
+                await client.ping()
         assert not isinstance(info.value, RetryableModelError)
         assert seen["auth"] == "Bearer sk-test"
     finally:

@@ -4,7 +4,7 @@ from pathlib import Path
 from tests.rollout.envs import Add
 
 from rlhub import Message, Rubric
-from rlhub.core.types import ScoreStatus
+from rlhub.core.types import Rollout, Score, ScoreStatus
 from rlhub.rollout import RunConfig, ScriptedClient, run
 from rlhub.rollout.scoring import ScorePool
 
@@ -25,9 +25,11 @@ async def test_scores_come_back_in_order_from_several_workers() -> None:
     pool = await ScorePool.start(env, 3)
     try:
         replies = [str(t.answer) if i % 3 else "wrong" for i, t in enumerate(tasks)]
-        scores = [
-            await f for f in [pool.score(t, [Message.assistant(r)], {}) for t, r in zip(tasks, replies, strict=True)]
+        jobs = [
+            Rollout(task=t, messages=(Message.assistant(r),)).model_dump_json().encode()
+            for t, r in zip(tasks, replies, strict=True)
         ]
+        scores = [Score.model_validate_json(await f) for f in [pool.score(job) for job in jobs]]
     finally:
         await pool.close()
     assert [s.value for s in scores] == [0.0 if i % 3 == 0 else 1.0 for i in range(200)]

@@ -21,6 +21,7 @@ from rlhub.core.errors import ConfigError, LogError
 if TYPE_CHECKING:
     from rlhub.core.env import Environment
     from rlhub.rollout.log import LogHeader, RunLog
+    from rlhub.rollout.runner import RunConfig
 
 console = Console()
 
@@ -60,6 +61,8 @@ def eval_env(
     from rlhub.core.types import Sampling
     from rlhub.rollout.runner import RunConfig
 
+    if split not in ("train", "test"):
+        raise ConfigError(f"--split must be train or test, not {split!r}")
     env, source = _load_env(target, parse_config(config))
     sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
     try:
@@ -77,8 +80,6 @@ def eval_env(
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    if split not in ("train", "test"):
-        raise ConfigError(f"--split must be train or test, not {split!r}")
     if model != "mock":
         base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         if not base_url:
@@ -115,7 +116,7 @@ def _execute(
     model: str,
     base_url: str | None,
     api_key: str | None,
-    config: Any,
+    config: RunConfig,
     out: Path,
     mock_accuracy: float,
 ) -> RunLog:

@@ -73,12 +73,14 @@ class OpenAIClient:
         await self.close()
 
     async def ping(self) -> None:
-        """Fail fast with a readable error when nothing answers at `base_url` (any HTTP answer will do)."""
+        """Fail fast with a readable error when nothing answers at `base_url` or it refuses our key."""
         try:
             async with self._open().get(f"{self.base_url}/models") as response:
-                await response.read()
+                raw = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ModelError(f"cannot reach the model server at {self.base_url}: {_describe(exc)}") from None
+        if response.status in (401, 403):
+            raise ModelError(f"{self.base_url} refused the API key (HTTP {response.status}): {_server_message(raw)}")
 
     def payload(self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling) -> dict[str, Any]:
         body: dict[str, Any] = {

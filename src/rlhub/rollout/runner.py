@@ -2,10 +2,12 @@
 
 `concurrency` worker coroutines pull (task, sample) jobs from one queue, so at most that many episodes
 are in flight; they start 512 at a time, 50 ms apart, so that thousands of new connections do not
-overflow the server's listen backlog at once (dropped SYNs cost a second or more each). Model requests that fail with a `RetryableModelError` are retried with exponential
-backoff and jitter; an episode that still fails, or runs past `timeout_s`, is recorded with status
-`error` / `timeout` (reward 0), never dropped. Finished episodes go to a process pool for scoring and
-the worker moves straight on, so slow verifiers never hold a generation slot. Every rollout is
+overflow the server's listen backlog at once (a dropped SYN costs a second or more).
+
+Model requests that fail with a `RetryableModelError` are retried with exponential backoff and
+jitter; an episode that still fails, or runs past `timeout_s`, is recorded with status `error` /
+`timeout` (reward 0), never dropped. Finished episodes go to scoring worker processes and the worker
+coroutine moves straight on, so slow verifiers never hold a generation slot. Every rollout is
 appended to the log when scored; running again on the same log resumes: pairs already `ok` are
 skipped, failed ones retried.
 """
