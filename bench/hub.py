@@ -10,7 +10,8 @@
    the end counts as an error, so starved connections cannot hide); its ceiling is measured first
    against a trivial server answering the same bytes, so a peer figure near it would mean the
    generator, not the server, was the limit. Without --quick, one project page (`/simple/<name>/`,
-   what pip fetches) is measured the same way (reported, not part of the targets).
+   what pip fetches) is measured the same way (reported, not part of the targets), and the `/simple/`
+   runs are repeated 3 times, interleaved, reporting medians (this machine is shared and noisy).
 3. Installs: resolves and downloads all 50 wheels concurrently from rlhub's PEP 691 index (hash checked
    against the index and against the sha256 computed before publishing), then pip-installs them into a
    fresh venv hash-pinned and compares every installed file with the bytes that were published.
@@ -32,6 +33,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -291,6 +293,14 @@ def run_loadgen(url: str, clients: int, warmup: float, duration: float) -> dict[
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+def median_round(results: list[dict[str, float]]) -> dict[str, float]:
+    """Median req/s and latencies over rounds; errors summed (one error in any round counts)."""
+    keys = ("req_per_s", "p50_ms", "p99_ms")
+    out = {k: statistics.median(r[k] for r in results) for k in keys}
+    out["errors"] = sum(r["errors"] for r in results)
+    return out
+
+
 async def _static_server(port: int, body: bytes) -> None:
     """The generator's ceiling: a server that answers every request with fixed bytes, no parsing."""
     response = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
@@ -418,8 +428,8 @@ def main() -> None:
     parser.add_argument("--static", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--warmup", type=float, default=None)
     args = parser.parse_args()
-    warmup = args.warmup if args.warmup is not None else (1.5 if args.quick else 3.0)
-    duration = args.duration or (4.0 if args.quick else 15.0)
+    warmup = args.warmup if args.warmup is not None else (2.0 if args.quick else 3.0)
+    duration = args.duration or (3.0 if args.quick else 10.0)
     if args.loadgen:
         loadgen_main(args.loadgen, args.clients, warmup, duration)
         return
@@ -432,7 +442,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rlhub-bench-hub-"))
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        result = run(work, procs, args.clients, warmup, duration, args.workers, project_pages=not args.quick)
+        result = run(work, procs, args.clients, warmup, duration, args.workers, args.quick)
     finally:
         for proc in procs:
             stop(proc)
@@ -447,7 +457,7 @@ def run(
     warmup: float,
     duration: float,
     workers: int,
-    project_pages: bool,
+    quick: bool,
 ) -> dict[str, object]:
     t_start = time.monotonic()
     files_dir, home = work / "files", work / "home"
@@ -505,16 +515,18 @@ def run(
     static.stdin.write(body)
     static.stdin.close()
     time.sleep(0.5)
-    ceiling = run_loadgen(f"http://127.0.0.1:{static_port}/simple/", clients, min(warmup, 1.0), min(duration, 3.0))
+    ceiling = run_loadgen(f"http://127.0.0.1:{static_port}/simple/", clients, min(warmup, 1.0), min(duration, 2.5))
     stop(static)
     print(f"load generator ceiling (trivial server, same bytes): {ceiling}", file=sys.stderr)
 
-    ours = run_loadgen(f"{url}/simple/", clients, warmup, duration)
-    print(f"rlhub serve (--workers {workers}): {ours}", file=sys.stderr)
-    peer = run_loadgen(f"{peer_url}/simple/", clients, warmup, duration)
-    print(f"pypiserver (gevent): {peer}", file=sys.stderr)
+    rounds: dict[str, list[dict[str, float]]] = {"rlhub": [], "pypiserver": []}
+    for _ in range(1 if quick else 3):  # interleaved, so both sides see the same background noise
+        for side, base in (("rlhub", url), ("pypiserver", peer_url)):
+            rounds[side].append(run_loadgen(f"{base}/simple/", clients, warmup, duration))
+            print(f"{side}: {rounds[side][-1]}", file=sys.stderr)
+    ours, peer = median_round(rounds["rlhub"]), median_round(rounds["pypiserver"])
     project: dict[str, object] = {}
-    if project_pages:
+    if not quick:
         page = f"/simple/{OWNER}-{names[0]}/"
         project = {"path": page, "rlhub": run_loadgen(url + page, clients, warmup, duration)}
         project["pypiserver"] = run_loadgen(peer_url + page, clients, warmup, duration)
@@ -550,6 +562,7 @@ def run(
         "errors": int(ours["errors"]) + integrity_errors,
         "peer_errors": peer["errors"],
         "loadgen_ceiling_req_per_s": ceiling["req_per_s"],
+        "rounds": rounds,
         "project_page": project,
         "publish": publish,
         "downloads": downloads,
