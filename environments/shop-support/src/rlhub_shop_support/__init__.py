@@ -1,0 +1,3 @@
+from rlhub_shop_support.env import ShopSupport
+
+__all__ = ["ShopSupport"]
