@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import random
+from collections.abc import Callable
 from typing import Any
 
 DB = dict[str, Any]
@@ -26,13 +27,14 @@ class ShopError(Exception):
 
 
 def generate(rng: random.Random) -> DB:
-    products = {}
+    products: dict[str, dict[str, Any]] = {}
     for p, name in enumerate(rng.sample(PRODUCTS, 4)):
         variants = {}
         for v, (color, size) in enumerate(rng.sample([(c, s) for c in COLORS for s in SIZES], 4)):
             variants[f"V{p}{v}"] = {"color": color, "size": size, "stock": rng.choice([0, 2, 5])}
         products[f"P{p}"] = {"name": name, "price": rng.randint(10, 120), "variants": variants}
-    users, orders = {}, {}
+    users: dict[str, dict[str, Any]] = {}
+    orders: dict[str, dict[str, Any]] = {}
     for u, first in enumerate(rng.sample(FIRST, 3)):
         user_id = f"U{u}"
         users[user_id] = {"name": first.title(), "email": f"{first}{rng.randint(1, 99)}@example.com", "orders": []}
@@ -123,8 +125,8 @@ def exchange_item(db: DB, order_id: str, item_id: str, new_variant_id: str) -> s
     return f"item {item_id} exchanged for {new_variant_id}"
 
 
-READS = {"find_user": find_user, "get_order": get_order, "get_product": get_product}
-WRITES = {
+READS: dict[str, Callable[..., dict[str, Any]]] = {"find_user": find_user, "get_order": get_order, "get_product": get_product}
+WRITES: dict[str, Callable[..., str]] = {
     "cancel_order": cancel_order,
     "update_address": update_address,
     "return_item": return_item,
