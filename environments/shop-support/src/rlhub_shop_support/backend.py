@@ -125,7 +125,11 @@ def exchange_item(db: DB, order_id: str, item_id: str, new_variant_id: str) -> s
     return f"item {item_id} exchanged for {new_variant_id}"
 
 
-READS: dict[str, Callable[..., dict[str, Any]]] = {"find_user": find_user, "get_order": get_order, "get_product": get_product}
+READS: dict[str, Callable[..., dict[str, Any]]] = {
+    "find_user": find_user,
+    "get_order": get_order,
+    "get_product": get_product,
+}
 WRITES: dict[str, Callable[..., str]] = {
     "cancel_order": cancel_order,
     "update_address": update_address,
