@@ -43,22 +43,32 @@ class Undefined(Exception):
 
 
 def evaluate(node: Node, env: dict[str, Value]) -> Value:
+    """The value of a scalar node; raises Undecided or Undefined, never an arithmetic error."""
+    try:
+        return _eval(node, env)
+    except OverflowError as exc:  # e.g. a 10^400 rational meeting a float
+        raise Undecided("overflow") from exc
+    except (ZeroDivisionError, ValueError) as exc:
+        raise Undefined(str(exc)) from exc
+
+
+def _eval(node: Node, env: dict[str, Value]) -> Value:
     kind = node[0]
     if kind == "num":
         return node[1]
     if kind == "add":
-        return _add(evaluate(node[1], env), evaluate(node[2], env))
+        return _add(_eval(node[1], env), _eval(node[2], env))
     if kind == "mul":
-        return _check(evaluate(node[1], env) * evaluate(node[2], env))
+        return _check(_eval(node[1], env) * _eval(node[2], env))
     if kind == "neg":
-        return -evaluate(node[1], env)
+        return -_eval(node[1], env)
     if kind == "div":
-        denominator = evaluate(node[2], env)
+        denominator = _eval(node[2], env)
         if denominator == 0:
             raise Undefined("division by zero")
-        return _check(evaluate(node[1], env) / denominator)
+        return _check(_eval(node[1], env) / denominator)
     if kind == "pow":
-        return _power(evaluate(node[1], env), evaluate(node[2], env))
+        return _power(_eval(node[1], env), _eval(node[2], env))
     if kind == "sym":
         if node[1] not in env:
             raise Undecided(f"free symbol {node[1]}")
@@ -69,20 +79,20 @@ def evaluate(node: Node, env: dict[str, Value]) -> Value:
             raise Undecided("infinity")
         return 1j if name == "i" else complex(math.pi if name == "pi" else math.e)
     if kind == "fn":
-        return _function(node[1], [evaluate(arg, env) for arg in node[2]])
+        return _function(node[1], [_eval(arg, env) for arg in node[2]])
     if kind == "fact":
-        return _factorial(evaluate(node[1], env))
+        return _factorial(_eval(node[1], env))
     if kind == "pct":
-        return evaluate(node[1], env) / 100
+        return _eval(node[1], env) / 100
     if kind == "deg":
-        return _check(_complex(evaluate(node[1], env)) * (math.pi / 180))
+        return _check(_complex(_eval(node[1], env)) * (math.pi / 180))
     raise Undecided(f"{kind} is not a number")
 
 
 def _add(a: Value, b: Value) -> Value:
     if isinstance(a, Fraction) and isinstance(b, Fraction):
         return a + b
-    small, big = sorted((abs(a), abs(b)))
+    small, big = sorted((abs(_complex(a)), abs(_complex(b))))
     if 0 < small < 1e-10 * big:  # a float sum would swallow the smaller term: 1 + e^{64.5}
         raise Undecided("precision")
     return _check(a + b)
@@ -353,21 +363,25 @@ def proportional(a: Node, b: Node) -> bool | None:
         return None
     ratio: Value | None = None
     valid = 0
+    zero = Fraction(0)
     for env in _points(names):
         try:
             x, y = evaluate(a, env), evaluate(b, env)
+            if close(x, zero) or close(y, zero):
+                if close(x, zero) and close(y, zero):
+                    continue
+                return False
+            if ratio is None:
+                ratio = x / y
+                valid += 1
+                continue
+            verdict = close(x / y, ratio)
         except Undefined:
             continue
-        except Undecided:
+        except (Undecided, OverflowError):
             return None
-        if close(x, 0) or close(y, 0):
-            if close(x, 0) and close(y, 0):
-                continue
-            return False
-        if ratio is None:
-            ratio = x / y
-        elif close(x / y, ratio) is not True:
-            return None if close(x / y, ratio) is None else False
+        if verdict is not True:
+            return verdict
         valid += 1
     return True if valid >= 2 else None
 

@@ -613,7 +613,7 @@ class _Parser:
             self.depth -= 1
             return inner[0] if len(inner) == 1 else ("paren", tuple(inner))
         kind, v = self.peek()
-        if kind == "num" and "." not in v:
+        if kind == "num" and v.isdigit():
             self.i += 1
             if len(v) > 1:  # \frac12: only the first digit is the argument
                 self.tokens.insert(self.i, ("num", v[1:]))
@@ -735,7 +735,10 @@ def _letter(ch: str) -> Node:
 
 
 def _number(text: str) -> Node:
-    value = Fraction(text)
+    try:
+        value = Fraction(text)
+    except ValueError as exc:
+        raise ParseError(f"bad number {text!r}") from exc
     if "e" in text or "E" in text:
         return ("num", value, None)
     places = len(text.split(".", 1)[1]) if "." in text else None

@@ -7,11 +7,12 @@ caller can kill, never in the caller.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from rlhub.verify.math._parse import Node
+if TYPE_CHECKING:  # the worker runs this file without importing the rlhub package
+    from rlhub.verify.math._parse import Node
 
 _FUNCS: dict[str, Any] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "sec": sympy.sec, "csc": sympy.csc, "cot": sympy.cot,

@@ -3,8 +3,9 @@
 SIGALRM only works in the main thread of the main interpreter and cannot interrupt C code such as a
 big-integer power; a separate process can always be killed. The worker is a plain subprocess (not
 multiprocessing), so it can be started from any thread, from daemonic pool workers and after a fork.
-It imports sympy once at start, caps its own address space, exits when its parent goes, and is
-restarted lazily after a kill. Requests and replies are length-prefixed pickles over its stdin/stdout.
+It runs this file by path (importing sympy, never the rlhub package, so it starts fast), caps its own
+address space, exits when its parent goes, and is replaced right after a kill (the replacement warms
+up in the background). Requests and replies are length-prefixed pickles over its stdin/stdout.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class SymbolicWorker:
         self.startup_timeout_s = startup_timeout_s
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._ready = False
         self._owner = os.getpid()
         self.starts = 0
 
@@ -47,9 +49,8 @@ class SymbolicWorker:
         if not self._lock.acquire(timeout=timeout_s):
             raise WorkerTimeout("symbolic worker busy")
         try:
-            waited = time.monotonic() - asked
-            proc = self._ensure()
-            deadline = time.monotonic() + timeout_s - waited
+            proc, cold = self._ensure(asked + timeout_s)
+            deadline = (time.monotonic() if cold else asked) + timeout_s  # a first start is not counted
             assert proc.stdin is not None and proc.stdout is not None
             body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
             try:
@@ -58,6 +59,7 @@ class SymbolicWorker:
                 reply = _read_message(proc.stdout.fileno(), deadline)
             except (OSError, EOFError, TimeoutError) as exc:
                 self._kill()
+                self._spawn()  # the replacement warms up while the caller goes on
                 raise WorkerTimeout(f"symbolic check exceeded {timeout_s:.1f}s") from exc
             ok, value = pickle.loads(reply)
             if not ok:
@@ -71,28 +73,43 @@ class SymbolicWorker:
         with self._lock:
             self._ensure()
 
-    def _ensure(self) -> subprocess.Popen[bytes]:
+    def _ensure(self, deadline: float | None = None) -> tuple[subprocess.Popen[bytes], bool]:
+        """The running worker, and whether we waited for its first start (not limited by `deadline`;
+        waiting for a replacement after a kill is: WorkerTimeout, and the replacement keeps warming up)."""
         if self._owner != os.getpid():  # forked: the parent's worker is not ours to use
-            self._proc, self._owner = None, os.getpid()
-        if self._proc is not None and self._proc.poll() is None:
-            return self._proc
-        self.starts += 1
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "rlhub.verify.math._worker", str(self.memory_mb)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        assert proc.stdout is not None
-        self._proc = proc
+            self._proc, self._owner, self.starts = None, os.getpid(), 0
+        if self._proc is None or self._proc.poll() is not None:
+            self._spawn()
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        if self._ready:
+            return proc, False
+        fd = proc.stdout.fileno()
+        patient = deadline is None or self.starts <= 1
+        wait = self.startup_timeout_s if patient or deadline is None else max(0.0, deadline - time.monotonic())
+        if not select.select([fd], [], [], wait)[0]:
+            if patient:
+                self._kill()
+                raise WorkerTimeout("symbolic worker failed to start")
+            raise WorkerTimeout("symbolic worker still restarting after a timeout")
         try:
-            _read_message(proc.stdout.fileno(), time.monotonic() + self.startup_timeout_s)
+            _read_message(fd, time.monotonic() + self.startup_timeout_s)
         except (OSError, EOFError, TimeoutError) as exc:
             self._kill()
             raise WorkerTimeout("symbolic worker failed to start") from exc
-        return proc
+        self._ready = True
+        return proc, patient
+
+    def _spawn(self) -> None:
+        """Start a worker without waiting for it: it imports sympy while the caller goes on."""
+        self.starts += 1
+        self._proc = subprocess.Popen(  # run by path: the worker imports sympy, never the rlhub package
+            [sys.executable, os.path.abspath(__file__), str(self.memory_mb)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self._ready = False
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
@@ -158,7 +175,7 @@ def _serve(memory_mb: int) -> None:
     threading.Thread(target=watchdog, daemon=True).start()
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from rlhub.verify.math._symbolic import symbolic_equal
+    from _symbolic import symbolic_equal  # this directory is sys.path[0] when run as a script
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
 
