@@ -41,7 +41,7 @@ class PolicyChannel:
     def publish(self, version: int, state: dict[str, torch.Tensor]) -> None:
         blob = _dump({"version": version, "state": state})
         self.bytes_sent += len(blob)
-        self.store.set("policy/blob", blob)
+        self.store.set("policy/blob", blob)  # type: ignore[arg-type]  # the store takes bytes too
         self.store.set("policy/version", str(version))
 
     def version(self) -> int:
@@ -64,7 +64,7 @@ class RolloutChannel:
         blob = _dump(batch)
         self.bytes_sent += len(blob)
         slot = self.store.add("rollouts/claimed", 1) - 1
-        self.store.set(f"rollouts/{slot}", blob)
+        self.store.set(f"rollouts/{slot}", blob)  # type: ignore[arg-type]  # the store takes bytes too
 
     def take(self, timeout_s: float = 600.0) -> Any:
         key = f"rollouts/{self.next}"
