@@ -1,0 +1,3 @@
+from rlhub_function_calling.env import FunctionCalling
+
+__all__ = ["FunctionCalling"]
