@@ -246,3 +246,28 @@ def test_sympy_latex_forms_agree() -> None:
         if math.score(f"\\boxed{{{sp.latex(e + sp.Rational(1, 3))}}}", sp.latex(e)).value != 0.0:
             wrong.append(("false positive", sp.latex(e)))
     assert not wrong
+
+
+@pytest.mark.slow
+def test_fork_while_another_thread_holds_the_worker() -> None:
+    worker = SymbolicWorker()
+    try:
+        worker.start()
+
+        def hold() -> None:
+            with pytest.raises(WorkerTimeout):
+                worker.call((TOWER, ("num", Fraction(1), None), "equal"), 3.0)
+
+        busy = threading.Thread(target=hold)
+        busy.start()
+        time.sleep(0.2)  # the thread is inside call(), holding the worker's lock
+        pid = os.fork()
+        if pid == 0:  # the child must get its own worker, not wait on the parent's lock
+            ok = worker.call((("sym", "x"), ("sym", "x"), "equal"), 30.0) is True
+            worker.close()
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        busy.join()
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        worker.close()

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from typing import Any
 
 _HEADER = struct.Struct("!I")
@@ -29,7 +30,7 @@ class WorkerTimeout(TimeoutError):
 
 
 class SymbolicWorker:
-    """One worker process, used by one request at a time; thread-safe and fork-aware."""
+    """One worker process, used by one request at a time; thread-safe, and fresh in a forked child."""
 
     def __init__(self, memory_mb: int = 1024, startup_timeout_s: float = 60.0):
         self.memory_mb = memory_mb
@@ -37,7 +38,14 @@ class SymbolicWorker:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = False
-        self._owner = os.getpid()
+        reference = weakref.ref(self)
+
+        def forget() -> None:
+            worker = reference()
+            if worker is not None:
+                worker._forget()
+
+        os.register_at_fork(after_in_child=forget)
         self.starts = 0
 
     def call(self, payload: Any, timeout_s: float) -> Any:
@@ -76,8 +84,6 @@ class SymbolicWorker:
     def _ensure(self, deadline: float | None = None) -> tuple[subprocess.Popen[bytes], bool]:
         """The running worker, and whether we waited for its first start (not limited by `deadline`;
         waiting for a replacement after a kill is: WorkerTimeout, and the replacement keeps warming up)."""
-        if self._owner != os.getpid():  # forked: the parent's worker is not ours to use
-            self._proc, self._owner, self.starts = None, os.getpid(), 0
         if self._proc is None or self._proc.poll() is not None:
             self._spawn()
         proc = self._proc
@@ -113,12 +119,17 @@ class SymbolicWorker:
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and self._owner == os.getpid():
+        if proc is not None:
             proc.kill()
             proc.wait()
             for stream in (proc.stdin, proc.stdout):
                 if stream is not None:
                     stream.close()
+
+    def _forget(self) -> None:
+        """In a forked child: the parent's worker and lock state are not ours (the lock may be held)."""
+        self._lock = threading.Lock()
+        self._proc, self._ready, self.starts = None, False, 0
 
     def close(self) -> None:
         with self._lock:
@@ -150,6 +161,14 @@ def _read_message(fd: int, deadline: float) -> bytes:
 
 _shared: SymbolicWorker | None = None
 _shared_lock = threading.Lock()
+
+
+def _reset_shared_lock() -> None:
+    global _shared_lock
+    _shared_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_shared_lock)
 
 
 def shared_worker() -> SymbolicWorker:
