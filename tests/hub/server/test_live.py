@@ -77,13 +77,14 @@ def test_concurrent_publishes_of_one_file_exactly_one_wins(live_hub: LiveHub) ->
     files = {"content": (filename, data, "application/octet-stream")}
     form = {":action": "file_upload", "name": "acme-race", "version": "0.1.0", "filetype": "bdist_wheel"}
 
-    def push(_: int) -> int:
+    def push(_: int) -> tuple[int, str]:
         with httpx.Client(base_url=live_hub.url, timeout=60) as client:
-            return client.post("/legacy/", data=form, files=files, auth=("__token__", token)).status_code
+            response = client.post("/legacy/", data=form, files=files, auth=("__token__", token))
+            return response.status_code, response.text
 
     with ThreadPoolExecutor(8) as pool:
-        codes = list(pool.map(push, range(8)))
-    assert sorted(codes) == [200] + [409] * 7, codes
+        answers = list(pool.map(push, range(8)))
+    assert sorted(code for code, _ in answers) == [200] + [409] * 7, answers
     info = live_hub.fixture.client.get("/api/v1/envs/acme/race").json()
     assert len(info["versions"]) == 1 and len(info["versions"][0]["files"]) == 1
 

@@ -134,7 +134,12 @@ def publish(db: Database, store: BlobStore, principal: Principal, upload: Upload
 def _record(
     session: Session, env: EnvId, version: Version, metadata: Metadata, digest: str, upload: Upload, limits: Limits
 ) -> UploadResponse:
-    project = session.scalar(select(Project).where(Project.normalized == env.distribution))
+    # One query by skeleton finds both this project and any look-alike (a name's skeleton is fixed).
+    project = session.scalar(select(Project).where(Project.skeleton == skeleton(env.distribution)))
+    if project is not None and project.normalized != env.distribution:
+        raise HubError(
+            ErrorCode.confusable_name, f"{env.distribution!r} is too similar to the existing {project.normalized!r}"
+        )
     if project is None:
         project = _new_project(session, env, upload.private)
     existing = session.scalar(select(File).where(File.filename == upload.filename))
@@ -198,11 +203,13 @@ def _new_project(session: Session, env: EnvId, private: bool) -> Project:
     owner = session.scalar(select(Owner).where(Owner.name == env.owner))
     if owner is None:
         raise HubError(ErrorCode.forbidden, f"no user or organisation {env.owner!r} exists to own {env.distribution}")
-    shape = skeleton(env.distribution)
-    lookalike = session.scalar(select(Project.normalized).where(Project.skeleton == shape))
-    if lookalike is not None:
-        raise HubError(ErrorCode.confusable_name, f"{env.distribution!r} is too similar to the existing {lookalike!r}")
-    project = Project(owner_id=owner.id, name=env.name, normalized=env.distribution, skeleton=shape, private=private)
+    project = Project(
+        owner_id=owner.id,
+        name=env.name,
+        normalized=env.distribution,
+        skeleton=skeleton(env.distribution),
+        private=private,
+    )
     session.add(project)
     session.flush()
     return project
