@@ -33,6 +33,7 @@ def test_choice() -> None:
     assert text.choice("I considered (A), but the answer is (C).", "C").value == 1.0
     assert text.choice("The answer is (C).", "(B)").value == 0.0
     assert text.choice("\\boxed{D}", ["D", "E"]).value == 1.0
+    assert text.choice("The answer is (D)", "\\text{D}").value == 1.0
     none = text.choice("I cannot decide.", "A")
     assert none.status is ScoreStatus.unparseable and none.value == 0.0
 

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from rlhub.core.types import Score, ScoreStatus
-from rlhub.verify.math import extract_choice, strip_think
+from rlhub.verify.math import choice_letter, extract_choice, strip_think
 
 MAX_RESPONSE_CHARS = 100_000
 _ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
@@ -67,7 +67,7 @@ def choice(response: str, reference: object) -> Score:
     picked = extract_choice(_answer(response))
     if picked is None:
         return Score(value=0.0, status=ScoreStatus.unparseable, detail="no option letter found")
-    letters = {ref.strip().strip("()").strip().upper() for ref in _references(reference)}
+    letters = {choice_letter(ref) or ref.strip().strip("()").strip().upper() for ref in _references(reference)}
     return Score.of(picked in letters, extracted=picked)
 
 

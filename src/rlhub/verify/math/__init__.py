@@ -103,6 +103,7 @@ __all__ = [
     "SymbolicWorker",
     "WorkerTimeout",
     "candidates",
+    "choice_letter",
     "equivalent",
     "extract_choice",
     "score",
