@@ -41,6 +41,7 @@ def _repeating(match: re.Match[str]) -> str:
 _PRE: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*"), ""),
     (re.compile(r"\\(?:displaystyle|textstyle|limits|nonumber|quad|qquad)(?![a-zA-Z])"), " "),
+    (re.compile(r"(?<=\d),\\!(?=\d{3})"), ","),
     (re.compile(r"(?<!\\)\\[,;:! ]|~"), " "),
     (re.compile(r"(?<!\d)(\d*)\.(\d*)\\overline\{(\d{1,20})\}"), _repeating),
     (re.compile(r"(\d)\s*\{,\}\s*(?=\d)"), r"\1"),
