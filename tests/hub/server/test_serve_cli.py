@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -76,6 +77,16 @@ def test_create_user_then_serve_two_workers_and_publish(tmp_path: Path) -> None:
             assert client.get("/simple/acme-demo/", headers={"If-None-Match": first.headers["etag"]}).status_code == 304
             assert "acme-demo" in client.get("/simple/").text
             assert client.get("/api/v1/health").json()["status"] == "ok"
+        # Two pipelined requests in one packet take the parser path and are both answered, in order.
+        request = f"GET /simple/acme-demo/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            raw.sendall(request * 2)
+            received = b""
+            while received.count(b"</html>") < 2:
+                chunk = raw.recv(65536)
+                assert chunk, received
+                received += chunk
+        assert received.count(b"HTTP/1.1 200 OK") == 2
         # Two worker processes, one cache each: a publish through one is seen by both on their next request.
         filename, data = make_wheel("acme", "demo", "0.2.0")
         form, files = upload_form(filename, data, "acme", "demo", "0.2.0")
