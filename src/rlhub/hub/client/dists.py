@@ -1,8 +1,9 @@
 """Distribution files on the client side: build them, read their metadata, name their parts.
 
-`build_dists` runs `python -m build` (wheel + sdist). When every build requirement of the project is
-already installed it builds with `--no-isolation`: no throwaway venv, no index access, about 1 s
-instead of 10+ s, and it works offline.
+`build_dists` runs `python -m build`: the sdist, then the wheel from the unpacked sdist, so the wheel
+holds exactly what the sdist ships (no stale files from an old `build/` directory). When every build
+requirement of the project is already installed it builds with `--no-isolation`: no throwaway venv,
+no index access, a second or two instead of 10+ s, and it works offline.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def build_dists(project: Path, outdir: Path | None = None) -> list[DistFile]:
     if not (project / "pyproject.toml").exists():
         raise RlhubError(f"{project} has no pyproject.toml; `rlhub push` needs an environment package directory")
     outdir = Path(outdir or tempfile.mkdtemp(prefix="rlhub-build-"))
-    cmd = [sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", str(outdir), str(project)]
+    cmd = [sys.executable, "-m", "build", "--outdir", str(outdir), str(project)]
     if _build_requirements_installed(project):
         cmd.insert(3, "--no-isolation")
     proc = subprocess.run(cmd, capture_output=True, text=True)
