@@ -79,6 +79,8 @@ def test_author_and_user_session(
     assert "acme/demo@0.1.0: yanked" in rlhub("yank", "acme/demo@0.1.0", "--reason", "bad", *hub)[0]  # saved token
     assert "not yanked" in rlhub("yank", "acme/demo@0.1.0", "--undo", *hub)[0]
     assert "no results for acme/demo yet" in rlhub("leaderboard", "acme/demo", *hub)[0]
+    assert "logged out of" in rlhub("logout", *hub)[0] and token not in credentials.read_text()
+    assert "401" in rlhub("yank", "acme/demo@0.1.0", *hub, ok=False)[1]  # no saved token any more
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Hub commands: `login`, `push`, `install`, `search`, `info`, `yank`, `leaderboard`, `push-results`.
+"""Hub commands: `login`, `logout`, `push`, `install`, `search`, `info`, `yank`, `leaderboard`, `push-results`.
 
 Each command is a thin shell over `rlhub.hub.client`: parse options, call the client, print a table
 or one line. Errors are `HubError`s (server down, 401/403/404/409 explained) printed without a traceback.
@@ -37,6 +37,7 @@ TokenOption = Annotated[
 
 def register(app: typer.Typer) -> None:
     app.command("login")(login)
+    app.command("logout")(logout)
     app.command("push")(push)
     app.command("install")(install)
     app.command("search")(search)
@@ -85,6 +86,14 @@ def login(
     secret, user, url = asyncio.run(run())
     path = save_token(url, secret, user)
     console.print(f"logged in to {url} as [bold]{user}[/]; token saved in {path}")
+
+
+def logout(hub: HubOption = None) -> None:
+    """Forget the token saved for a hub (the token itself stays valid until revoked on the hub)."""
+    from rlhub.hub.client import forget_token, hub_url
+
+    url = hub_url(hub)
+    console.print(f"logged out of {url}" if forget_token(url) else f"no token saved for {url}", highlight=False)
 
 
 def push(

@@ -29,6 +29,7 @@ from rlhub.hub.schema import (
     UPLOAD_PATH,
     EnvInfo,
     ErrorResponse,
+    Health,
     Leaderboard,
     ResultInfo,
     ResultUpload,
@@ -170,8 +171,8 @@ class HubClient:
 
     # --- discovery ------------------------------------------------------------------------------
 
-    async def health(self) -> dict[str, Any]:
-        return dict((await self._send("GET", f"{API_PREFIX}/health")).json())
+    async def health(self) -> Health:
+        return await self._get(f"{API_PREFIX}/health", Health)
 
     async def search(
         self, query: str = "", tag: str | None = None, sort: SortOrder = SortOrder.relevance, limit: int = 20
