@@ -100,12 +100,15 @@ def score(response: str, reference: object, *, timeout_s: float = DEFAULT_TIMEOU
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
+    "Node",
+    "ParseError",
     "SymbolicWorker",
     "WorkerTimeout",
     "candidates",
     "choice_letter",
     "equivalent",
     "extract_choice",
+    "parse",
     "score",
     "shared_worker",
     "strip_think",
