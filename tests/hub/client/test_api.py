@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from tests.hub.client.conftest import InProcessHub, free_port, write_wheel
 
@@ -12,6 +14,7 @@ from rlhub.hub.client import (
     HubAuthError,
     HubClient,
     HubConflict,
+    HubError,
     HubNotFound,
     HubUnreachable,
     IndexFile,
@@ -147,3 +150,13 @@ async def test_private_environment_is_visible_only_with_the_owners_token(inproc:
         (tmp_path / "dl").mkdir()
         got = await reader.download(page.files[0], tmp_path / "dl")
         assert hashlib.sha256(got.read_bytes()).hexdigest() == wheel.sha256
+
+
+async def test_a_server_that_is_not_a_hub_is_a_clear_error() -> None:
+    async def not_a_hub(scope: dict, receive: object, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.body", "body": b"<html>hello</html>"})
+
+    async with HubClient("http://elsewhere.test", "", transport=httpx.ASGITransport(app=not_a_hub)) as client:
+        with pytest.raises(HubError, match="did not answer like an rlhub hub"):
+            await client.search()

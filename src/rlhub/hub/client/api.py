@@ -138,12 +138,21 @@ class HubClient:
 
     async def _get(self, path: str, model: type[M], **params: Any) -> M:
         response = await self._send("GET", path, params={k: v for k, v in params.items() if v is not None})
-        return model.model_validate_json(response.content)
+        return self._parse(response, model)
 
     async def _post(self, path: str, model: type[M], body: BaseModel | None = None) -> M:
         content = body.model_dump_json().encode() if body is not None else b"{}"
         response = await self._send("POST", path, content=content, headers={"Content-Type": "application/json"})
-        return model.model_validate_json(response.content)
+        return self._parse(response, model)
+
+    def _parse(self, response: httpx.Response, model: type[M]) -> M:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise HubError(
+                f"{response.url} did not answer like an rlhub hub ({exc.error_count()} problems with its "
+                f"{model.__name__}); is --hub right, and are client and server the same rlhub version?"
+            ) from None
 
     @staticmethod
     def _env_path(env: str | EnvId) -> str:
@@ -167,7 +176,7 @@ class HubClient:
             content=body,
             headers={"Content-Type": "application/json", "Authorization": f"Basic {basic}"},
         )
-        return TokenCreated.model_validate_json(response.content)
+        return self._parse(response, TokenCreated)
 
     # --- discovery ------------------------------------------------------------------------------
 
@@ -202,7 +211,7 @@ class HubClient:
             )
         body = MultipartUpload(dist, progress, private)
         response = await self._send("POST", UPLOAD_PATH, content=body, headers=body.headers, timeout=300.0)
-        return UploadResponse.model_validate_json(response.content)
+        return self._parse(response, UploadResponse)
 
     async def yank(self, env: str | EnvId, reason: str = "", undo: bool = False) -> VersionInfo:
         parsed = EnvId.parse(env) if isinstance(env, str) else env
