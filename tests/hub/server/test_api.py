@@ -183,3 +183,24 @@ def test_errors_are_json_and_openapi_is_served(hub: HubFixture) -> None:
     assert bad.status_code == 422 and error_code(bad) == "invalid"
     schema = hub.client.get("/openapi.json").json()
     assert "/api/v1/envs/{owner}/{name}" in schema["paths"] and "/legacy/" in schema["paths"]
+
+
+def test_search_ranks_and_sorts(hub: HubFixture) -> None:
+    token = hub.user("acme")
+    hub.publish(token, "acme", "algebra", summary="Linear equations", keywords="math")
+    hub.publish(token, "acme", "geometry", summary="Triangles", keywords="math", readme="Uses algebra sometimes.")
+    hub.publish(token, "acme", "shop", summary="Tool use", keywords="tools")
+    auth = {"Authorization": f"Bearer {token}"}
+    hub.client.put("/api/v1/envs/acme/geometry/star", headers=auth)
+    for _ in range(3):
+        hub.client.get(hub.client.get("/api/v1/envs/acme/shop").json()["versions"][0]["files"][0]["url"])
+    hub.hub.downloads.flush()
+
+    def names(**params: str) -> list[str]:
+        return [r["name"] for r in hub.client.get("/api/v1/envs", params=params).json()["results"]]
+
+    assert names(q="algebra") == ["algebra", "geometry"]  # name match before a README match
+    assert names(sort="downloads")[0] == "shop"
+    assert names(sort="stars")[0] == "geometry"
+    assert names(sort="recent")[0] == "shop"
+    assert names(tag="math", sort="recent") == ["geometry", "algebra"]

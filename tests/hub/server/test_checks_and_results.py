@@ -18,7 +18,7 @@ from rlhub.rollout import run as run_eval
 
 
 def run_checks(hub: HubFixture) -> None:
-    worker = CheckWorker(hub.hub.config, hub.hub.db, hub.hub.store, hub.hub._stop)
+    worker = CheckWorker(hub.hub.config, hub.hub.db, hub.hub.store, hub.hub.stop_event)
     while worker.step():
         pass
 

@@ -53,7 +53,7 @@ for d in m.distributions():
     if name and name not in installed:
         installed[name] = d.version
 has_pip = importlib.util.find_spec("pip") is not None
-print(json.dumps({"markers": markers, "installed": installed, "prefix": sys.prefix, "pip": has_pip}))
+print(json.dumps({"markers": markers, "installed": installed, "pip": has_pip}))
 """
 
 
@@ -65,9 +65,8 @@ class TargetEnv:
     installed: dict[str, str]
     """Canonical distribution name -> installed version."""
     markers: dict[str, str]
-    prefix: str = sys.prefix
-    """`sys.prefix` of the target: venvs share their base interpreter binary, so this is what tells them apart."""
     has_pip: bool = True
+    """Whether the target can run its own pip; if not, this interpreter's pip drives it (`pip --python`)."""
 
     @classmethod
     def probe(cls, python: str | None = None) -> TargetEnv:
@@ -80,7 +79,7 @@ class TargetEnv:
             raise InstallError(f"cannot inspect {python}: {proc.stderr.strip()[-500:]}")
         data = json.loads(proc.stdout)
         installed: dict[str, str] = {canonicalize_name(k): v for k, v in data["installed"].items()}
-        return cls(python, installed, data["markers"], data["prefix"], data["pip"])
+        return cls(python, installed, data["markers"], data["pip"])
 
     @property
     def python_version(self) -> str:

@@ -79,9 +79,9 @@ def env(hub: HubDep, who: Optional, owner: str, name: str) -> EnvInfo:
 @router.patch("/envs/{owner}/{name}")
 def update_env(hub: HubDep, who: Required, owner: str, name: str, body: EnvUpdate) -> EnvInfo:
     with hub.db.write() as session:
-        info = catalog.env_info(catalog.get_project(session, owner, name, who))
-        if body.private is not None:
-            info = catalog.set_private(session, who, owner, name, body.private)
+        if body.private is None:
+            return catalog.env_info(catalog.get_project(session, owner, name, who))
+        info = catalog.set_private(session, who, owner, name, body.private)
     hub.changed()
     return info
 

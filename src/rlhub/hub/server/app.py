@@ -53,7 +53,7 @@ def create_app(config: HubConfig | None = None, *, migrate: bool = True, workers
         if workers:
             hub.start()
             if hub.config.run_checks:
-                checker = CheckWorker(hub.config, hub.db, hub.store, hub._stop)
+                checker = CheckWorker(hub.config, hub.db, hub.store, hub.stop_event)
                 hub.checker = checker
                 checker.start()
         yield

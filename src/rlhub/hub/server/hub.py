@@ -51,7 +51,7 @@ class Hub:
         self.index = SimpleIndex(self.db, config.stamp_path)
         self.downloads = DownloadCounter(self.db)
         self.session_secret = (config.session_secret or self._session_secret()).encode()
-        self._stop = threading.Event()
+        self.stop_event = threading.Event()
         self._threads: list[threading.Thread] = []
         self.checker: CheckWorker | None = None
 
@@ -72,11 +72,11 @@ class Hub:
         self._threads.append(thread)
 
     def _flush_loop(self) -> None:
-        while not self._stop.wait(2.0):
+        while not self.stop_event.wait(2.0):
             self.downloads.flush()
 
     def stop(self) -> None:
-        self._stop.set()
+        self.stop_event.set()
         for thread in self._threads:
             thread.join(timeout=10)
         self.downloads.flush()

@@ -63,15 +63,9 @@ def home(
     tag: str | None = None,
     sort: SortOrder = SortOrder.relevance,
 ) -> HTMLResponse:
+    listing = SortOrder.recent if sort is SortOrder.relevance and not (q or tag) else sort
     with hub.db.read() as session:
-        found = catalog.search(
-            session,
-            who,
-            q,
-            tag or None,
-            sort if (q or tag) else (sort if sort is not SortOrder.relevance else SortOrder.recent),
-            50,
-        )
+        found = catalog.search(session, who, q, tag or None, listing, 50)
     return page(request, "home.html", who, q=q, tag=tag or "", sort=sort.value, found=found)
 
 

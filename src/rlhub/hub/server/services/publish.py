@@ -35,6 +35,7 @@ from rlhub.hub.server.models import File, Owner, Project, utcnow
 from rlhub.hub.server.models import Version as VersionRow
 from rlhub.hub.server.names import normalize, skeleton, split_distribution
 from rlhub.hub.server.services.accounts import Principal
+from rlhub.hub.server.services.catalog import version_sort_key
 from rlhub.hub.server.storage import BlobStore
 
 FILETYPES = ("bdist_wheel", "sdist")
@@ -184,8 +185,9 @@ def _record(
         )
     )
     project.updated_at = utcnow()
-    project.search_text = search_text(env, row)
     session.flush()
+    live = session.scalars(select(VersionRow).where(VersionRow.project_id == project.id, VersionRow.yanked.is_(False)))
+    project.search_text = search_text(env, max(live, key=version_sort_key, default=row))
     return UploadResponse(
         owner=env.owner,
         name=env.name,

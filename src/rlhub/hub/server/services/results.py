@@ -97,8 +97,8 @@ def submit(db: Database, store: BlobStore, config: HubConfig, principal: Princip
         return result_info(result)
 
 
-def get_result(session_db: Database, result_id: int, principal: Principal | None) -> ResultInfo:
-    with session_db.read() as session:
+def get_result(db: Database, result_id: int, principal: Principal | None) -> ResultInfo:
+    with db.read() as session:
         result = session.get(Result, result_id)
         if result is None:
             raise HubError(ErrorCode.not_found, f"no result {result_id}")
