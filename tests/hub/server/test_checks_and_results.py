@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
+import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from tests.hub.server.conftest import HubFixture
 from tests.hub.server.wheels import ENV_SOURCE
 
 from rlhub.core.registry import load
 from rlhub.hub.schema import CheckStatus, Leaderboard, ResultInfo
+from rlhub.hub.server.app import create_app
+from rlhub.hub.server.config import HubConfig
 from rlhub.hub.server.services.checks import CheckWorker
 from rlhub.rollout import MockClient, RunConfig, run_sync
 from rlhub.rollout import run as run_eval
@@ -38,6 +43,21 @@ def test_check_runs_on_upload_and_is_shown(hub: HubFixture) -> None:
     assert bad["status"] == CheckStatus.failed.value
     assert any(not r["ok"] and "wrong answers" in r["name"] for r in bad["results"])
     assert "checked: passed" in hub.client.get("/acme/good").text
+
+
+def test_the_background_worker_checks_new_uploads(config: HubConfig) -> None:
+    app = create_app(dataclasses.replace(config, run_checks=True))
+    with TestClient(app) as client:
+        hub = HubFixture(client=client, hub=app.app.state.hub)
+        hub.publish(hub.user("acme"), "acme", "auto")
+        deadline = time.monotonic() + 120
+        while (status := client.get("/api/v1/envs/acme/auto/versions/0.1.0").json()["check"]["status"]) in (
+            "pending",
+            "running",
+        ):
+            assert time.monotonic() < deadline, "the check never finished"
+            time.sleep(0.2)
+        assert status == CheckStatus.passed.value
 
 
 def test_check_has_no_network(hub: HubFixture) -> None:
