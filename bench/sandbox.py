@@ -1,6 +1,9 @@
 """Executions per second of a trivial Python program: rlhub's pooled sandbox vs a fresh bwrap per run vs
 plain subprocess.run (no isolation at all), all with the same concurrency (one thread per CPU), in
-alternating rounds; the median round counts. Last line: one JSON object.
+alternating rounds; the median round counts. CPU time per execution (all processes involved) is
+reported too: unlike throughput, it barely depends on what else the machine is running. (Not for bwrap:
+its monitor process exits without reaping the sandboxed program, so that CPU time reaches no rusage.)
+Last line: one JSON object.
 
     .venv/bin/python bench/sandbox.py [--quick]
 """
@@ -10,11 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from rlhub.verify.sandbox import SandboxPool, base_python, bwrap_args, find_bwrap
 
@@ -32,13 +37,41 @@ def fresh_bwrap_argv() -> list[str]:
     return [*args, "--unshare-user", "--uid", "65534", "--gid", "65534", python, "-I", "-c", PROGRAM]
 
 
-def rate(execute: Callable[[], str], count: int, threads: int) -> float:
-    start = time.perf_counter()
+def cpu_seconds() -> float:
+    """CPU used so far by this process, its reaped children and every live descendant (the pool's
+    bwrap trees, whose fork servers have reaped their executions)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents, times = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)], times[int(entry)] = int(fields[1]), sum(map(int, fields[11:15])) / tick
+    me = os.getpid()
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == me:
+                return True
+        return False
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+    return total + sum(t for pid, t in times.items() if descends(pid))
+
+
+def rate(execute: Callable[[], str], count: int, threads: int) -> tuple[float, float]:
+    """(executions per second, CPU milliseconds per execution)."""
+    start, cpu = time.perf_counter(), cpu_seconds()
     with ThreadPoolExecutor(threads) as pool:
         outputs = list(pool.map(lambda _: execute(), range(count)))
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     assert outputs == [EXPECTED] * count, outputs[:3]
-    return count / elapsed
+    return count / elapsed, 1000 * cpu / count
 
 
 def main() -> None:
@@ -65,21 +98,27 @@ def main() -> None:
         }
         for execute in contenders.values():  # warm up caches and the pool
             rate(execute, threads * 2, threads)
-        rounds: dict[str, list[float]] = {name: [] for name in contenders}
+        rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
         for _ in range(args.rounds):
             for name, execute in contenders.items():
                 rounds[name].append(rate(execute, counts[name], threads))
-                print(f"{name:>10}: {rounds[name][-1]:8.1f} exec/s", flush=True)
+                per_s, cpu_ms = rounds[name][-1]
+                cpu_text = f"{cpu_ms:6.2f} ms CPU each" if name != "bwrap" else "(CPU not measurable)"
+                print(f"{name:>10}: {per_s:8.1f} exec/s  {cpu_text}", flush=True)
 
-    median = {name: statistics.median(values) for name, values in rounds.items()}
+    speed = {name: statistics.median(r for r, _ in values) for name, values in rounds.items()}
+    cpu = {name: statistics.median(c for _, c in values) for name, values in rounds.items()}
     print(
         json.dumps(
             {
-                "exec_per_s": round(median["rlhub"], 1),
-                "bwrap_exec_per_s": round(median["bwrap"], 1),
-                "subprocess_exec_per_s": round(median["subprocess"], 1),
-                "ratio": round(median["rlhub"] / median["bwrap"], 2),
+                "exec_per_s": round(speed["rlhub"], 1),
+                "bwrap_exec_per_s": round(speed["bwrap"], 1),
+                "subprocess_exec_per_s": round(speed["subprocess"], 1),
+                "ratio": round(speed["rlhub"] / speed["bwrap"], 2),
+                "cpu_ms_per_exec": round(cpu["rlhub"], 2),
+                "subprocess_cpu_ms_per_exec": round(cpu["subprocess"], 2),
                 "threads": threads,
+                "load_average": round(os.getloadavg()[0], 1),
                 "rounds": args.rounds,
                 "program": PROGRAM,
             }
