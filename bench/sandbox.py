@@ -2,7 +2,7 @@
 plain subprocess.run (no isolation at all), all with the same concurrency (one thread per CPU), in
 alternating rounds; the median round counts. CPU time per execution (all processes involved) is
 reported too: unlike throughput, it barely depends on what else the machine is running. (Not for bwrap:
-its monitor process exits without reaping the sandboxed program, so that CPU time reaches no rusage.)
+with --unshare-pid, the sandboxed program's CPU time never reaches bwrap's parent's rusage.)
 Last line: one JSON object.
 
     .venv/bin/python bench/sandbox.py [--quick]
