@@ -1,5 +1,7 @@
 """A one-tool multi-turn task for the training tests."""
 
+import json
+
 import rlhub
 from rlhub import Message, Rubric, Task
 
@@ -28,5 +30,6 @@ class Double(rlhub.ToolEnv):
 
     def oracle(self, task, messages):
         if messages[-1].role == "user":
-            return Message.assistant('<tool_call>{"name":"double","arguments":{"x":%d}}</tool_call>' % task.info["x"])
+            call = {"name": "double", "arguments": {"x": task.info["x"]}}
+            return Message.assistant(f"<tool_call>{json.dumps(call)}</tool_call>")
         return Message.assistant(messages[-1].content)

@@ -35,7 +35,8 @@ def test_resume_continues_bit_exactly_and_seeds_repeat(tmp_path, tiny_path):
     straight = train_grpo(small_config(tmp_path / "a", tiny_path, **overrides, **{"grpo.steps": 4}))
     again = train_grpo(small_config(tmp_path / "c", tiny_path, **overrides, **{"grpo.steps": 4}))
     train_grpo(small_config(tmp_path / "b", tiny_path, **overrides, **{"grpo.steps": 2}))
-    resumed = train_grpo(small_config(tmp_path / "b", tiny_path, **overrides, **{"grpo.steps": 4, "run.resume": "true"}))
+    resume = {"grpo.steps": 4, "run.resume": "true"}
+    resumed = train_grpo(small_config(tmp_path / "b", tiny_path, **overrides, **resume))
     assert same(weights(straight), weights(again))
     assert same(weights(straight), weights(resumed))
     assert not same(weights(straight), load_file(str(tiny_path / "model.safetensors")))

@@ -18,7 +18,8 @@ def test_character_tokenizer_round_trips_and_renders_chat(add_env):
     ids = tokenizer("12+30=", add_special_tokens=False)["input_ids"]
     assert len(ids) == 6
     assert tokenizer.decode(ids) == "12+30="
-    text = tokenizer.apply_chat_template([{"role": "user", "content": "1+1="}], tokenize=False, add_generation_prompt=True)
+    chat = [{"role": "user", "content": "1+1="}]
+    text = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
     assert text == "<|user|>1+1=<|end|><|assistant|>"
 
 
@@ -26,7 +27,7 @@ def test_tiny_model_directory_loads_like_any_model(tiny_path, add_env):
     policy = load_policy(tiny_path, "cpu")
     assert 10_000 < parameter_count(policy.model) < 100_000
     task = add_env.task(0)
-    prompt, completion = policy.encode_example(add_env.prompt_messages(task), Message.assistant(task.answer))
+    _, completion = policy.encode_example(add_env.prompt_messages(task), Message.assistant(task.answer))
     assert policy.decode(completion) == task.answer
     assert completion[-1] == policy.tokenizer.eos_token_id  # the model learns to stop
 

@@ -59,8 +59,14 @@ def test_chat_jsonl_data(tmp_path, tiny_path):
     data = tmp_path / "chats.jsonl"
     chats = [
         {"messages": [{"role": "user", "content": "1+1="}, {"role": "assistant", "content": "2"}]},
-        {"messages": [{"role": "user", "content": "2+2="}, {"role": "assistant", "content": "4"},
-                      {"role": "user", "content": "+1="}, {"role": "assistant", "content": "5"}]},
+        {
+            "messages": [
+                {"role": "user", "content": "2+2="},
+                {"role": "assistant", "content": "4"},
+                {"role": "user", "content": "+1="},
+                {"role": "assistant", "content": "5"},
+            ]
+        },
     ]
     data.write_text("\n".join(json.dumps(c) for c in chats))
     config = small_config(tmp_path, tiny_path, **{"sft.data": str(data), "sft.steps": 40, "optim.lr": 3e-2})

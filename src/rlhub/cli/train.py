@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+if TYPE_CHECKING:
+    from rlhub.train.config import TrainConfig
+
 console = Console()
 train_app = typer.Typer(help="Train a model on an environment: SFT, GRPO, or both in a row.", no_args_is_help=True)
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
-ConfigArg = Annotated[Path | None, typer.Argument(help="A TOML config (defaults when omitted).")]
+ConfigArg = Annotated[Path, typer.Argument(help="A TOML config (see configs/); overrides follow it.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -24,14 +27,14 @@ def register(app: typer.Typer) -> None:
     app.command("serve-model")(serve_model)
 
 
-def _config(path: Path | None, ctx: typer.Context):  # type: ignore[no-untyped-def]
+def _config(path: Path, ctx: typer.Context) -> TrainConfig:
     from rlhub.train.config import load_config, parse_overrides
 
     return load_config(path, parse_overrides(list(ctx.args)))
 
 
 @train_app.command("sft", context_settings=_EXTRA)
-def sft(ctx: typer.Context, config: ConfigArg = None) -> None:
+def sft(ctx: typer.Context, config: ConfigArg) -> None:
     """Supervised fine-tuning on an environment's oracle answers or a chat JSONL (`--sft.data`)."""
     from rlhub.train.sft import train_sft
 
@@ -40,7 +43,7 @@ def sft(ctx: typer.Context, config: ConfigArg = None) -> None:
 
 
 @train_app.command("grpo", context_settings=_EXTRA)
-def grpo(ctx: typer.Context, config: ConfigArg = None) -> None:
+def grpo(ctx: typer.Context, config: ConfigArg) -> None:
     """GRPO on an environment's rubric (start from an SFT model with `--run.init_from DIR`)."""
     from rlhub.train.grpo import train_grpo
 
@@ -49,7 +52,7 @@ def grpo(ctx: typer.Context, config: ConfigArg = None) -> None:
 
 
 @train_app.command("pipeline", context_settings=_EXTRA)
-def pipeline(ctx: typer.Context, config: ConfigArg = None) -> None:
+def pipeline(ctx: typer.Context, config: ConfigArg) -> None:
     """SFT to a validation threshold, then GRPO; held-out accuracy before and after."""
     from rlhub.train.pipeline import train_pipeline
 
@@ -65,7 +68,7 @@ def pipeline(ctx: typer.Context, config: ConfigArg = None) -> None:
 
 
 @train_app.command("tiny-model", context_settings=_EXTRA)
-def tiny_model(ctx: typer.Context, config: ConfigArg = None) -> None:
+def tiny_model(ctx: typer.Context, config: ConfigArg) -> None:
     """Create the config's tiny from-scratch model (tokenizer from the environment's alphabet) at model.path."""
     from rlhub.core.registry import load
     from rlhub.train.modeling import create_tiny_model, load_policy, parameter_count

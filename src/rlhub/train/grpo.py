@@ -60,7 +60,7 @@ class GRPOResult:
 
 def to_sequences(scored: list[Scored], advantages: torch.Tensor, keep: torch.Tensor, group: int) -> list[Sequence]:
     """Training sequences of the kept groups: every model turn of every episode."""
-    out = []
+    out: list[Sequence] = []
     for n, episode in enumerate(scored):
         g, k = divmod(n, group)
         if keep[g]:
@@ -95,9 +95,10 @@ def update(run: Run, batch: list[Sequence], ref: Policy | None) -> dict[str, flo
             width = logps.shape[1]
             w = weights[start : start + len(part), :width]
             start += len(part)
-            base = old[i] if old[i] is not None else logps.detach()
+            old_part, ref_full = old[i], refs[i]
+            base = old_part if old_part is not None else logps.detach()
             adv = torch.tensor([s.advantage for s in part], device=policy.device)
-            ref_part = refs[i][:, :width] if refs[i] is not None else None  # type: ignore[index]
+            ref_part = ref_full[:, :width] if ref_full is not None else None
             loss = policy_loss(logps, base, adv, w, cfg.clip_low, cfg.clip_high, ref_part, cfg.beta)
             loss.backward()
             loss_total += loss.item()

@@ -77,7 +77,8 @@ def load_policy(path: str | Path, device: str = "auto") -> Policy:
     if tokenizer.chat_template is None:
         raise ConfigError(f"{path}: the tokenizer has no chat template")
     dtype = torch.float32 if target.type == "cpu" else torch.bfloat16
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(target)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+    model.to(target)  # type: ignore[arg-type]  # transformers types `to` oddly
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     stops = {tokenizer.eos_token_id}

@@ -13,11 +13,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rlhub.train.client import LocalModelClient
 from rlhub.core.registry import load
+from rlhub.core.types import Sampling, ScoreStatus
+from rlhub.train.client import LocalModelClient
 from rlhub.train.common import plot_curves, read_metrics
 from rlhub.train.config import TrainConfig
-from rlhub.train.episodes import EvalResult, evaluate
+from rlhub.train.episodes import EvalResult
 from rlhub.train.grpo import train_grpo
 from rlhub.train.modeling import load_policy
 from rlhub.train.sft import train_sft
@@ -43,6 +44,7 @@ class PipelineResult:
             "reward_before": self.before.mean_reward,
             "reward_after": self.after.mean_reward,
             "eval_tasks": self.after.tasks,
+            "eval_logs": [str(self.sft_model.parent.parent / f"eval-{p}.jsonl") for p in ("sft", "grpo")],
             "sft_steps": self.sft_steps,
             "grpo_steps": self.grpo_steps,
             "sft_seconds": round(self.sft_seconds, 1),
@@ -50,11 +52,21 @@ class PipelineResult:
         }
 
 
-def held_out(config: TrainConfig, model: Path) -> EvalResult:
-    """Greedy accuracy of `model` on `env.eval_tasks` test tasks (never trained or validated on)."""
+def held_out(config: TrainConfig, model: Path, log: Path) -> EvalResult:
+    """Greedy accuracy of `model` on `env.eval_tasks` test tasks (never trained or validated on),
+    run by the rollout engine into a standard rollout log (`rlhub view LOG`, pushable to a hub)."""
+    from rlhub.rollout.runner import RunConfig, run, run_sync
+
     env = load(config.env.id, **config.env.args)
-    client = LocalModelClient(load_policy(model, config.model.device), max_tokens=config.env.max_tokens)
-    return evaluate(env, client, "test", config.env.eval_tasks, config.env.eval_seed)
+    client = LocalModelClient(load_policy(model, config.model.device), name=model.parent.name, max_tokens=64)
+    n = config.env.eval_tasks
+    sampling = Sampling(temperature=0.0, max_tokens=config.env.max_tokens)
+    settings = RunConfig(n=n, concurrency=n, split="test", seed=config.env.eval_seed, sampling=sampling, progress=False)
+    source = str(Path(config.env.id).resolve()) if Path(config.env.id).exists() else None
+    log.unlink(missing_ok=True)
+    rollouts = run_sync(run(env, client, settings, log, env_source=source)).rollouts
+    correct = sum(r.score is not None and r.score.status == ScoreStatus.correct for r in rollouts)
+    return EvalResult(len(rollouts), sum(r.reward for r in rollouts) / len(rollouts), correct / len(rollouts))
 
 
 def train_pipeline(config: TrainConfig) -> PipelineResult:
@@ -62,10 +74,10 @@ def train_pipeline(config: TrainConfig) -> PipelineResult:
     out = Path(config.run.out)
     sft_config = dataclasses.replace(config, run=dataclasses.replace(config.run, out=str(out / "sft")))
     sft = train_sft(sft_config)
-    before = held_out(config, sft.model)
+    before = held_out(config, sft.model, out / "eval-sft.jsonl")
     grpo_run = dataclasses.replace(config.run, out=str(out / "grpo"), init_from=str(sft.model))
     grpo = train_grpo(dataclasses.replace(config, run=grpo_run))
-    after = held_out(config, grpo.model)
+    after = held_out(config, grpo.model, out / "eval-grpo.jsonl")
     result = PipelineResult(sft.model, grpo.model, before, after, sft.steps, grpo.steps, sft.seconds, grpo.seconds)
     records = [r for r in read_metrics(out / "sft" / "metrics.jsonl") if "loss" in r]
     records += [{**r, "global_step": r["step"] + sft.steps} for r in read_metrics(out / "grpo" / "metrics.jsonl")]
@@ -73,7 +85,9 @@ def train_pipeline(config: TrainConfig) -> PipelineResult:
         {"phase": "held-out", "step": sft.steps, "eval_accuracy": before.accuracy},
         {"phase": "held-out", "step": sft.steps + grpo.steps, "eval_accuracy": after.accuracy},
     ]
-    plot_curves(records, out / "curve.png", f"SFT then GRPO · held-out accuracy {before.accuracy:.1%} → {after.accuracy:.1%}")
+    plot_curves(
+        records, out / "curve.png", f"SFT then GRPO · held-out accuracy {before.accuracy:.1%} → {after.accuracy:.1%}"
+    )
     (out / "summary.json").write_text(json.dumps(result.summary(), indent=2))
     return result
 

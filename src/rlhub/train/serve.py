@@ -36,7 +36,9 @@ def make_app(client: LocalModelClient) -> web.Application:
                 stop=tuple([body["stop"]] if isinstance(body.get("stop"), str) else body.get("stop") or ()),
             )
         except (ValueError, KeyError, TypeError) as exc:
-            return web.json_response({"error": {"message": f"bad request: {exc}", "type": "invalid_request"}}, status=400)
+            return web.json_response(
+                {"error": {"message": f"bad request: {exc}", "type": "invalid_request"}}, status=400
+            )
         completions = await client.complete(messages, tools=tools, sampling=sampling)
         choices: list[dict[str, Any]] = []
         for i, c in enumerate(completions):
