@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,32 @@ def test_twine_upload_then_pip_install(live_hub: LiveHub, tmp_path: Path) -> Non
     )  # fmt: skip
     assert pip.returncode == 0, pip.stdout + pip.stderr
     assert (target / "acme_invoice_math" / "env.py").exists(), pip.stdout
+
+
+@pytest.mark.slow
+def test_uv_publish_then_uv_resolves(live_hub: LiveHub, tmp_path: Path) -> None:
+    token = live_hub.fixture.user("acme")
+    uv = str(Path(sys.executable).with_name("uv"))
+    for filename, data in (make_wheel("acme", "uvdemo"), make_sdist("acme", "uvdemo")):
+        (tmp_path / filename).write_bytes(data)
+    files = sorted(str(p) for p in tmp_path.iterdir())
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "UV_NO_CONFIG": "1",
+        "UV_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    publish = subprocess.run(
+        [uv, "publish", "--publish-url", f"{live_hub.url}/legacy/", "--token", token, *files],
+        capture_output=True, text=True, timeout=120, check=False, env=env,
+    )  # fmt: skip
+    assert publish.returncode == 0, publish.stderr
+    resolve = subprocess.run(
+        [uv, "pip", "install", "--dry-run", "--no-deps", "--python", sys.executable,
+         "--index-url", f"{live_hub.url}/simple/", "acme-uvdemo"],
+        capture_output=True, text=True, timeout=120, check=False, env=env,
+    )  # fmt: skip
+    assert resolve.returncode == 0 and "acme-uvdemo==0.1.0" in resolve.stderr, resolve.stderr
 
 
 def test_simple_index_html_and_json(live_hub: LiveHub) -> None:
