@@ -12,7 +12,6 @@ import hashlib
 import subprocess
 import sys
 import tarfile
-import tempfile
 import tomllib
 import zipfile
 from dataclasses import dataclass
@@ -94,12 +93,11 @@ def requires_dist(dist: DistFile) -> list[str]:
     return [str(r) for r in dist.metadata.get_all("Requires-Dist") or []]
 
 
-def build_dists(project: Path, outdir: Path | None = None) -> list[DistFile]:
-    """Build the wheel and sdist of the project at `project`; wheel first."""
+def build_dists(project: Path, outdir: Path) -> list[DistFile]:
+    """Build the wheel and sdist of the project at `project` into `outdir`; wheel first."""
     project = Path(project).resolve()
     if not (project / "pyproject.toml").exists():
         raise RlhubError(f"{project} has no pyproject.toml; `rlhub push` needs an environment package directory")
-    outdir = Path(outdir or tempfile.mkdtemp(prefix="rlhub-build-"))
     cmd = [sys.executable, "-m", "build", "--outdir", str(outdir), str(project)]
     if _build_requirements_installed(project):
         cmd.insert(3, "--no-isolation")
