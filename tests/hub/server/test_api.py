@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+from sqlalchemy import event
 from tests.hub.server.conftest import HubFixture
 from tests.hub.server.wheels import make_sdist, make_wheel
 
@@ -204,3 +206,23 @@ def test_search_ranks_and_sorts(hub: HubFixture) -> None:
     assert names(sort="stars")[0] == "geometry"
     assert names(sort="recent")[0] == "shop"
     assert names(tag="math", sort="recent") == ["geometry", "algebra"]
+
+
+def test_a_crash_before_commit_leaves_nothing_visible(hub: HubFixture) -> None:
+    token = hub.user("acme")
+    filename, data = make_wheel("acme", "fragile")
+
+    def crash(_session: object) -> None:
+        raise RuntimeError("power cut")
+
+    event.listen(hub.hub.db._write, "before_commit", crash)
+    try:
+        with pytest.raises(RuntimeError, match="power cut"):
+            hub.upload(token, filename, data, "acme", "fragile")
+    finally:
+        event.remove(hub.hub.db._write, "before_commit", crash)
+    assert hub.hub.store.path(hashlib.sha256(data).hexdigest()) is not None  # the blob was written first...
+    assert hub.client.get("/api/v1/envs/acme/fragile").status_code == 404  # ...but nothing refers to it
+    assert "acme-fragile" not in hub.client.get("/simple/").text
+    again = hub.upload(token, filename, data, "acme", "fragile")
+    assert again.status_code == 200 and again.json()["new_version"] is True
