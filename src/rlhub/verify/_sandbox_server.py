@@ -41,6 +41,16 @@ _CAP_VERSION_3 = 0x20080522
 SCRATCH = "/tmp"
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _HEADER = struct.Struct(">I")
+_STDIO = {
+    name: io.TextIOWrapper(open(fd, mode, closefd=False), "utf-8", errors, line_buffering=fd == 2)  # noqa: SIM115
+    for name, fd, mode, errors in (
+        ("stdin", 0, "rb", "surrogateescape"),
+        ("stdout", 1, "wb", "strict"),
+        ("stderr", 2, "wb", "backslashreplace"),
+    )
+}
+"""The program's stdio, built once here (on fd numbers the program's own pipes will take), so that no
+execution pays for building them."""
 _IN_USER_NS = "--user-ns" in sys.argv
 """Started by a non-root host: the server is uid 0 of bubblewrap's user namespace, not real root."""
 
@@ -119,12 +129,7 @@ def _program(req: dict[str, Any]) -> None:
     sys.modules["__main__"] = main
     sys.argv = ["main.py"]
     sys.path.insert(0, SCRATCH)
-    for name, fd, mode, errors in (
-        ("stdin", 0, "rb", "surrogateescape"),
-        ("stdout", 1, "wb", "strict"),
-        ("stderr", 2, "wb", "backslashreplace"),
-    ):
-        stream = io.TextIOWrapper(open(fd, mode, closefd=False), "utf-8", errors, line_buffering=fd == 2)  # noqa: SIM115
+    for name, stream in _STDIO.items():
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
     code = 0
