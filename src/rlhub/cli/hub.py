@@ -221,7 +221,7 @@ def search(
 
 def info(spec: Annotated[str, typer.Argument(help="owner/name.")], hub: HubOption = None) -> None:
     """An environment's versions, files, check results and install command."""
-    from rlhub.hub.schema import EnvInfo
+    from rlhub.hub.schema import CheckStatus, EnvInfo
 
     async def run() -> EnvInfo:
         async with _client(hub) as client:
@@ -230,7 +230,8 @@ def info(spec: Annotated[str, typer.Argument(help="owner/name.")], hub: HubOptio
     env = asyncio.run(run())
     s = env.summary
     console.print(f"[bold]{s.owner}/{s.name}[/] {s.latest_version or ''} — {s.summary}", highlight=False)
-    console.print(f"  downloads {s.downloads} · stars {s.stars} · tags {', '.join(s.tags) or '-'}")
+    private = " · [yellow]private[/]" if s.private else ""
+    console.print(f"  downloads {s.downloads} · stars {s.stars} · tags {', '.join(s.tags) or '-'}{private}")
     console.print(f"  install: [cyan]rlhub install {s.owner}/{s.name}[/]")
     table = Table("version", "check", "files", "published", "requires")
     for v in env.versions:
@@ -244,6 +245,10 @@ def info(spec: Annotated[str, typer.Argument(help="owner/name.")], hub: HubOptio
             version, v.check.status.value, files, f"{v.created_at:%Y-%m-%d %H:%M}", ", ".join(v.requires_dist)
         )
     console.print(table)
+    newest = env.versions[0].check if env.versions else None
+    if newest and newest.status in (CheckStatus.failed, CheckStatus.error) and newest.report:
+        report = "\n".join(newest.report.strip().splitlines()[-12:])
+        console.print(f"[red]check {newest.status.value}[/] for {env.versions[0].version}:\n{report}", highlight=False)
 
 
 def yank(
