@@ -216,7 +216,7 @@ def main() -> None:
     if args.scenario:
         print(json.dumps(scenario(json.loads(args.scenario))), flush=True)
         os._exit(0)  # skip interpreter teardown: a collapsed client may still hold thousands of sockets
-    budget = args.budget or (9.0 if args.quick else 20.0)
+    budget = args.budget or (7.0 if args.quick else 20.0)
     sides = ("rlhub", "sdk", "sdk-aiohttp")
     if args.only:
         side, c, episode = args.only.split(":")
