@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
 
 def eval_env(
     target: Annotated[
-        str, typer.Argument(help="An environment id (owner/name[@version]), package directory or .py file.")
+        str, typer.Argument(help="An environment id (owner/name or owner/name@version), package directory or .py file.")
     ],
     model: Annotated[str, typer.Option("--model", "-m", help="Model name sent to the server, or 'mock' (offline).")],
     base_url: Annotated[
