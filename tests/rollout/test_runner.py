@@ -179,3 +179,22 @@ async def test_rescore_reproduces_logged_rewards(tmp_path: Path) -> None:
     text = path.read_text()
     path.write_text(text.replace('"score":{"value":0.0', '"score":{"value":1.0', 1))
     assert len(rescore(path).mismatches) == 1
+
+
+async def test_seeded_sampling_differs_per_sample(tmp_path: Path) -> None:
+    seen: list[int | None] = []
+
+    class Recording:
+        name = "rec"
+
+        async def complete(
+            self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] = (), sampling: Sampling = Sampling()
+        ) -> list[Completion]:
+            seen.append(sampling.seed)
+            return [Completion(message=Message.assistant("1"))]
+
+    await run(Add(), Recording(), config(n=2, r=3, sampling=Sampling(seed=10)), tmp_path / "x.jsonl")
+    assert sorted(seen) == [10, 10, 11, 11, 12, 12]
+    seen.clear()
+    await run(Add(), Recording(), config(n=1, r=2), tmp_path / "y.jsonl")
+    assert seen == [None, None]

@@ -88,6 +88,11 @@ class _Retrying:
             self.retries += 1
 
 
+def _for_sample(sampling: Sampling, sample: int) -> Sampling:
+    """A sampling seed, when set, is offset by the sample number: r seeded samples must differ."""
+    return sampling if sampling.seed is None else sampling.model_copy(update={"seed": sampling.seed + sample})
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -189,7 +194,7 @@ async def run(
             status: RolloutStatus
             try:
                 async with asyncio.timeout(config.timeout_s):
-                    episode = await env.rollout(task, model, config.sampling)
+                    episode = await env.rollout(task, model, _for_sample(config.sampling, sample))
             except TimeoutError:
                 status, error = "timeout", f"rollout took longer than {config.timeout_s}s"
             except ModelError as exc:
