@@ -76,6 +76,14 @@ def test_check_has_no_network(hub: HubFixture) -> None:
     assert "Network is unreachable" in check["report"] or "Connection refused" in check["report"], check["report"]
 
 
+def test_check_memory_is_bounded(hub: HubFixture) -> None:
+    source = "hog = bytearray(6 << 30)\n" + ENV_SOURCE.format(owner="acme", name="hog", version="0.1.0")
+    hub.publish(hub.user("acme"), "acme", "hog", source=source)
+    run_checks(hub)
+    check = hub.client.get("/api/v1/envs/acme/hog/versions/0.1.0").json()["check"]
+    assert check["status"] == CheckStatus.error.value and "MemoryError" in check["report"], check["report"]
+
+
 def make_log(tmp_path: Path, owner: str, name: str, n: int = 8) -> Path:
     module = tmp_path / f"{owner}_{name}_env.py"
     module.write_text(ENV_SOURCE.format(owner=owner, name=name, version="0.1.0"))

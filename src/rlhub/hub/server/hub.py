@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import threading
 from collections import Counter
@@ -56,10 +58,16 @@ class Hub:
         self.checker: CheckWorker | None = None
 
     def _session_secret(self) -> str:
+        """One secret shared by every worker: written to a temp file and linked into place, so of
+        workers starting together exactly one creates it and all read the same complete value."""
         path = self.config.home / "session.key"
         if not path.exists():
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
+            tmp = path.with_name(f".session.key.{os.getpid()}")
+            tmp.write_text(secrets.token_hex(32))
+            tmp.chmod(0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+            tmp.unlink()
         return path.read_text().strip()
 
     def changed(self) -> None:

@@ -19,6 +19,10 @@ from typing import Any
 from rlhub.hub.server.archive import extract
 from rlhub.hub.server.config import Limits
 
+RLIMITS = ["prlimit", f"--as={4 << 30}", f"--fsize={1 << 30}", "--core=0", "--"]
+"""Applied (util-linux `prlimit`, exec'd, so no fork-time Python code in a threaded server) to the
+whole tree: 4 GiB of address space per process, 1 GiB files, no core dumps."""
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -59,7 +63,12 @@ def run_untrusted(
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             done = subprocess.run(
-                (prefix or []) + argv, capture_output=True, text=True, timeout=timeout_s, env=env, check=False
+                [*RLIMITS, *(prefix or []), *argv],
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                env=env,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             return RunResult(None, f"timed out after {timeout_s:.0f} s", prefix is not None)
