@@ -198,3 +198,27 @@ async def test_seeded_sampling_differs_per_sample(tmp_path: Path) -> None:
     seen.clear()
     await run(Add(), Recording(), config(n=1, r=2), tmp_path / "y.jsonl")
     assert seen == [None, None]
+
+
+async def test_cancelling_a_run_stops_generation(tmp_path: Path) -> None:
+    env = Add(digits=4)
+    calls = 0
+
+    class Slow:
+        name = "slow"
+
+        async def complete(self, *args: object, **kwargs: object) -> list[Completion]:
+            nonlocal calls
+            calls += 1
+            await asyncio.sleep(30)
+            return [Completion(message=Message.assistant("1"))]
+
+    path = tmp_path / "x.jsonl"
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(run(env, Slow(), config(n=1200, r=1, concurrency=1200), path), 1.0)
+    after_cancel = calls
+    await asyncio.sleep(0.2)
+    assert calls == after_cancel  # nothing runs on after the cancel
+    assert all(t.done() for t in asyncio.all_tasks() if t is not asyncio.current_task())
+    log = await run(env, ScriptedClient(lambda m: "1", name="slow"), config(n=1200, r=1, concurrency=64), path)
+    assert len(log.rollouts) == 1200

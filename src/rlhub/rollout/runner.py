@@ -224,9 +224,9 @@ async def run(
                 )
             )
 
+    workers: list[asyncio.Task[None]] = []
     try:
         with progress:
-            workers = []
             for i in range(min(config.concurrency, len(jobs))):
                 if i and i % _RAMP_STEP == 0:  # connection bursts stay within servers' listen backlogs
                     await asyncio.sleep(_RAMP_PAUSE_S)
@@ -244,6 +244,8 @@ async def run(
         )
         writer.footer(footer)
     finally:
+        for task in workers:  # when cancelled mid-run (Ctrl-C, a caller's timeout), stop generating
+            task.cancel()
         await scorer.close()
         writer.close()
     return RunLog(path=out, header=header, rollouts=rollouts, footer=footer)
