@@ -199,7 +199,7 @@ class WebBrowse(rlhub.ToolEnv):
         target = _entity(web, task.info["path"][-1])
         fact = task.info["fact"]
         others = [e.facts[fact] for e in web.entities if e.kind == target.kind and e.facts[fact] != task.answer]
-        return ["", "I don't know.", f"Answer: {others[0]}"]
+        return ["", "I don't know.", *(f"Answer: {value}" for value in others[:1])]
 
 
 def _entity(web: Site, url: str) -> Entity:
