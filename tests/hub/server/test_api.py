@@ -125,6 +125,7 @@ def test_tokens_create_list_revoke(hub: HubFixture) -> None:
     assert hub.client.post("/api/v1/tokens", json={"name": "x"}, auth=("acme", "wrong")).status_code == 401
     listed = hub.client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {token.token}"}).json()["tokens"]
     assert {t["name"] for t in listed} == {"test", "ci"}
+    assert [t["last_used_at"] is not None for t in listed if t["name"] == "ci"] == [True]
     assert all(token.token not in str(t) for t in listed)
     revoke = hub.client.delete(f"/api/v1/tokens/{token.info.id}", headers={"Authorization": f"Bearer {token.token}"})
     assert revoke.status_code == 204
@@ -211,6 +212,7 @@ def test_search_ranks_and_sorts(hub: HubFixture) -> None:
 def test_a_crash_before_commit_leaves_nothing_visible(hub: HubFixture) -> None:
     token = hub.user("acme")
     filename, data = make_wheel("acme", "fragile")
+    hub.client.get("/api/v1/whoami", auth=("__token__", token))  # records last use now, not during the upload
 
     def crash(_session: object) -> None:
         raise RuntimeError("power cut")

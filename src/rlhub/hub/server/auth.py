@@ -14,7 +14,13 @@ from rlhub.hub.schema import TOKEN_USERNAME, ErrorCode, TokenScope
 from rlhub.hub.server.errors import HubError
 from rlhub.hub.server.hub import Hub
 from rlhub.hub.server.models import Owner
-from rlhub.hub.server.services.accounts import Principal, authenticate_password, authenticate_token, principal_for_user
+from rlhub.hub.server.services.accounts import (
+    Principal,
+    authenticate_password,
+    authenticate_token,
+    principal_for_user,
+    touch_token,
+)
 
 SESSION_COOKIE = "rlhub_session"
 SESSION_DAYS = 14
@@ -61,7 +67,11 @@ def principal(request: Request, *, allow_password: bool = False, allow_session: 
         if found is not None:
             kind, secret = found
             if kind == "token":
-                return authenticate_token(session, secret)
+                found_principal, stale = authenticate_token(session, secret)
+                if stale and found_principal.token_id is not None:
+                    with hub.db.write() as writer:
+                        touch_token(writer, found_principal.token_id)
+                return found_principal
             if not allow_password:
                 raise HubError(
                     ErrorCode.unauthorized, f"use an API token: Basic {TOKEN_USERNAME}:<token> or Bearer <token>"

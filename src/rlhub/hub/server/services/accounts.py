@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from rlhub.core.ids import OWNER_RE
@@ -12,6 +13,9 @@ from rlhub.hub.schema import ErrorCode, OwnerInfo, TokenCreated, TokenInfo, Toke
 from rlhub.hub.server.errors import HubError
 from rlhub.hub.server.models import Membership, Owner, Token, utcnow
 from rlhub.hub.server.security import check_password, hash_password, new_token, token_hash
+
+LAST_USED_RESOLUTION = timedelta(minutes=10)
+"""`last_used_at` is refreshed at most this often, so authenticated reads stay reads."""
 
 
 @dataclass(frozen=True)
@@ -112,11 +116,14 @@ def principal_for_user(
     return Principal(user.id, user.name, scope, frozenset(effective), token_id)
 
 
-def authenticate_token(session: Session, secret: str) -> Principal:
+def authenticate_token(session: Session, secret: str) -> tuple[Principal, bool]:
+    """The token's principal, and whether its `last_used_at` is stale enough to be worth a write."""
     token = session.scalar(select(Token).where(Token.token_hash == token_hash(secret)))
     if token is None:
         raise HubError(ErrorCode.unauthorized, "unknown or revoked token")
-    return principal_for_user(session, token.user, TokenScope(token.scope), tuple(token.owners), token.id)
+    last = token.last_used_at
+    stale = last is None or utcnow() - (last if last.tzinfo else last.replace(tzinfo=UTC)) > LAST_USED_RESOLUTION
+    return principal_for_user(session, token.user, TokenScope(token.scope), tuple(token.owners), token.id), stale
 
 
 def authenticate_password(session: Session, username: str, password: str) -> Owner:
@@ -127,9 +134,7 @@ def authenticate_password(session: Session, username: str, password: str) -> Own
 
 
 def touch_token(session: Session, token_id: int) -> None:
-    token = session.get(Token, token_id)
-    if token is not None:
-        token.last_used_at = utcnow()
+    session.execute(update(Token).where(Token.id == token_id).values(last_used_at=utcnow()))
 
 
 def get_owner(session: Session, name: str) -> Owner:
