@@ -36,6 +36,7 @@ def test_packing_gives_the_same_loss_for_one_example(tmp_path, tiny_path):
     assert packed_loss(run, [example], 5).item() == pytest.approx(sequence_loss(run, [example], 5).item(), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_sft_lowers_the_loss_and_writes_outputs(tmp_path, tiny_path):
     config = small_config(tmp_path, tiny_path, **{"sft.steps": 30, "optim.lr": 1e-2, "sft.batch_size": 32})
     result = train_sft(config)
@@ -45,6 +46,7 @@ def test_sft_lowers_the_loss_and_writes_outputs(tmp_path, tiny_path):
     assert (result.model / "config.json").exists() and (tmp_path / "out" / "curve.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_resume_continues_bit_exactly(tmp_path, tiny_path):
     straight = train_sft(small_config(tmp_path / "a", tiny_path, **{"sft.steps": 6}))
     train_sft(small_config(tmp_path / "b", tiny_path, **{"sft.steps": 3}))
@@ -78,6 +80,7 @@ def test_chat_jsonl_data(tmp_path, tiny_path):
     assert result.steps == 40
 
 
+@pytest.mark.slow
 def test_validation_threshold_stops_early(tmp_path, tiny_path):
     overrides = {"env.args": "{digits = 1}", "sft.batch_size": 32, "optim.lr": 1e-2, "sft.steps": 300}
     config = small_config(tmp_path, tiny_path, **overrides, **{"sft.eval_every": 10, "sft.stop_at": 0.25})
