@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from rlhub.hub.schema import FILES_PATH, SIMPLE_PATH, UPLOAD_PATH, ErrorCode, UploadResponse
@@ -25,7 +26,7 @@ _FORM_SLACK = 1024 * 1024
 async def upload(request: Request) -> UploadResponse:
     """PyPI's legacy upload protocol (twine, `uv publish`, `rlhub push`)."""
     hub: Hub = request.app.state.hub
-    who = auth.required(request)
+    who = await run_in_threadpool(auth.required, request)
     limit = hub.config.limits.max_upload_bytes
     length = request.headers.get("content-length")
     if length is None:
@@ -54,8 +55,6 @@ async def upload(request: Request) -> UploadResponse:
         sha256_digest=field("sha256_digest") or None,
         private=field("private").lower() in ("1", "true", "yes"),
     )
-    from starlette.concurrency import run_in_threadpool
-
     answer = await run_in_threadpool(publish, hub.db, hub.store, who, item, hub.config.limits)
     hub.changed()
     if hub.checker is not None:
