@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.hub.server.conftest import LiveHub
+from fastapi.testclient import TestClient
+from tests.hub.server.conftest import HubFixture, LiveHub
 from tests.hub.server.wheels import make_sdist, make_wheel
 
 from rlhub.hub.schema import PEP691_JSON
+from rlhub.hub.server.app import create_app
+from rlhub.hub.server.config import HubConfig
 
 
 @pytest.mark.slow
@@ -132,3 +137,21 @@ def test_wheel_and_sdist_racing_for_a_new_version_both_land(live_hub: LiveHub) -
         assert list(pool.map(push, uploads)) == [200, 200]
     versions = live_hub.fixture.client.get("/api/v1/envs/acme/pair").json()["versions"]
     assert len(versions) == 1 and len(versions[0]["files"]) == 2
+
+
+def test_hosts_sharing_a_database_see_each_others_publishes(config: HubConfig, tmp_path: Path) -> None:
+    """Two hubs with their own data dirs (no shared stamp file) on one database: the generation poll
+    makes a publish on one visible in the other's cached index within about a second."""
+    url = config.database_url or f"sqlite:///{tmp_path / 'shared.db'}"
+    one = create_app(dataclasses.replace(config, home=tmp_path / "one", database_url=url))
+    two = create_app(dataclasses.replace(config, home=tmp_path / "two", database_url=url), migrate=False)
+    with TestClient(one) as first, TestClient(two) as second:
+        hub_one = HubFixture(client=first, hub=one.app.state.hub)
+        token = hub_one.user("acme")
+        hub_one.publish(token, "acme", "demo")
+        assert "acme-demo" in second.get("/simple/").text  # the first render reads the database
+        hub_one.publish(token, "acme", "other")
+        deadline = time.monotonic() + 10
+        while "acme-other" not in second.get("/simple/").text:
+            assert time.monotonic() < deadline, "the second host never saw the publish"
+            time.sleep(0.1)

@@ -9,11 +9,11 @@ import threading
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from rlhub.hub.server.config import HubConfig
 from rlhub.hub.server.db import Database
-from rlhub.hub.server.models import Project
+from rlhub.hub.server.models import IndexState, Project
 from rlhub.hub.server.simple import SimpleIndex, touch
 from rlhub.hub.server.storage import LocalBlobStore
 
@@ -71,17 +71,29 @@ class Hub:
         return path.read_text().strip()
 
     def changed(self) -> None:
-        """The simple index must be re-rendered (publish, yank, visibility)."""
+        """The simple index must be re-rendered (publish, yank, visibility): tell this host's workers
+        through the stamp file at once, and other hosts through the database generation."""
         touch(self.config.stamp_path)
+        with self.db.write() as session:
+            session.execute(update(IndexState).where(IndexState.id == 1).values(generation=IndexState.generation + 1))
+
+    def _poll_generation(self) -> None:
+        with self.db.read() as session:
+            self.index.generation = session.scalar(select(IndexState.generation).where(IndexState.id == 1)) or 0
 
     def start(self) -> None:
-        thread = threading.Thread(target=self._flush_loop, name="rlhub-downloads", daemon=True)
+        thread = threading.Thread(target=self._housekeeping, name="rlhub-housekeeping", daemon=True)
         thread.start()
         self._threads.append(thread)
 
-    def _flush_loop(self) -> None:
-        while not self.stop_event.wait(2.0):
-            self.downloads.flush()
+    def _housekeeping(self) -> None:
+        """Every second: pick up index changes made by other hosts; every few: write download counts."""
+        ticks = 0
+        while not self.stop_event.wait(1.0):
+            self._poll_generation()
+            ticks += 1
+            if ticks % 3 == 0:
+                self.downloads.flush()
 
     def stop(self) -> None:
         self.stop_event.set()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -128,4 +128,25 @@ class Result(Base):
     submitter: Mapped[Owner] = relationship()
 
 
-__all__ = ["Base", "File", "Membership", "Owner", "Project", "Result", "Star", "Token", "Version", "utcnow"]
+class IndexState(Base):
+    """One row: a counter bumped on every change to the simple index, so hosts sharing this database
+    (each with its own in-memory index cache) notice changes made elsewhere."""
+
+    __tablename__ = "index_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)
+
+
+__all__ = [
+    "Base",
+    "File",
+    "IndexState",
+    "Membership",
+    "Owner",
+    "Project",
+    "Result",
+    "Star",
+    "Token",
+    "Version",
+    "utcnow",
+]

@@ -2,7 +2,9 @@
 
 Rendered pages are cached per process and dropped whenever the stamp file changes; every publish,
 yank or visibility change touches it, so all workers of `rlhub serve --workers N` see the change on
-their next request (one `stat` per request, no database round trip on a hit). Anonymous GETs are
+their next request (one `stat` per request, no database round trip on a hit). Hosts that share one
+database but not the stamp file notice changes through the database's index generation, polled
+once a second. Anonymous GETs are
 answered by `SimpleFastPath`, a raw ASGI layer in front of FastAPI, because the index is the hot
 path pip hammers. Requests carrying credentials go through the app and may see private projects.
 """
@@ -89,15 +91,17 @@ class SimpleIndex:
         self.db = db
         self.stamp = stamp
         self._cache: dict[tuple[str, bool], Page] = {}
-        self._seen: tuple[int, int] | None = None
+        self._seen: tuple[int, int, int] | None = None
+        self.generation = 0
+        """The database's index generation, refreshed every second by the hub's housekeeping thread."""
         self._lock = threading.Lock()
 
     def _check_stamp(self) -> None:
         try:
             st = os.stat(self.stamp)
-            seen = (st.st_mtime_ns, st.st_size)
+            seen = (st.st_mtime_ns, st.st_size, self.generation)
         except FileNotFoundError:
-            seen = (0, 0)
+            seen = (0, 0, self.generation)
         if seen != self._seen:
             self._cache.clear()
             self._seen = seen
