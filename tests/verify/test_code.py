@@ -143,12 +143,13 @@ def test_stolen_nonce_cannot_forge_values(pool: SandboxPool) -> None:
 
 def test_monkeypatching_changes_no_verdict(pool: SandboxPool) -> None:
     patcher = """
-        import builtins, json, os
+        import builtins, os
+        real_compile = compile
         builtins.repr = lambda value: "3"
         builtins.bool = lambda value: True
         builtins.eval = lambda *args: 3
+        builtins.compile = lambda source, *args: real_compile("3", *args)
         builtins.AssertionError = Exception
-        json.dumps = lambda value: '"=3"'
         real_write = os.write
         os.write = lambda fd, data: real_write(fd, data.replace(b"=0", b"=3"))
         def add(a, b): return 0
