@@ -123,6 +123,13 @@ def test_benign_unicode_roundtrip(pool: SandboxPool) -> None:
     assert result.stdout == f"{text[::-1]}\n{len(text)}\n"
 
 
+def test_odd_text_does_not_break_the_worker(single: SandboxPool) -> None:
+    assert run(single, "print(repr(input()))", stdin="a\ud800b").stdout == "'a?b'\n"
+    assert run(single, "print('\\ud800')").status == "error"  # unencodable output: the program's own error
+    assert run(single, "x = '\ud800'").status == "error"  # source that is not text cannot be compiled
+    assert run(single, "print('still serving')").stdout == "still serving\n"
+
+
 def test_main_module_semantics(pool: SandboxPool) -> None:
     code = """
         import atexit, sys

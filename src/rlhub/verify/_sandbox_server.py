@@ -195,7 +195,7 @@ def _execute(req: dict[str, Any], own_pid_ns: int) -> dict[str, Any]:
 
     deadline = start + req["timeout_s"]
     cap = req["max_output"]
-    stdin = req["stdin"].encode()
+    stdin = req["stdin"]
     out: dict[int, list[bytes]] = {out_r: [], err_r: []}
     size = 0
     verdict = None

@@ -254,7 +254,7 @@ class SandboxPool:
             limits = replace(limits, memory_mb=memory_mb)
         request = {
             "code": code,
-            "stdin": stdin,
+            "stdin": stdin.encode("utf-8", "replace"),  # lone surrogates are not text: they become "?"
             "timeout_s": limits.timeout_s,
             "cpu_s": math.ceil(limits.timeout_s) + 1,
             "memory_mb": limits.memory_mb,
