@@ -71,10 +71,13 @@ def to_sequences(scored: list[Scored], advantages: torch.Tensor, keep: torch.Ten
 def update(run: Run, batch: list[Sequence], ref: Policy | None) -> dict[str, float]:
     """`grpo.epochs` optimizer steps on one batch; returns the last step's loss and clip fraction."""
     cfg, policy = run.config.grpo, run.policy
-    size = cfg.micro_batch_size
-    micro = [batch[i : i + size] for i in range(0, len(batch), size)]
     mask = right_pad([[1] * len(s.ids) for s in batch], 0, torch.float)
     weights = token_weights(mask, cfg.loss, run.config.env.max_tokens).to(policy.device)
+    if ref is None:  # without a KL term a zero-advantage sequence adds exactly 0 to loss and gradient: skip it
+        active = [i for i, s in enumerate(batch) if s.advantage != 0.0]
+        batch, weights = [batch[i] for i in active], weights[active]
+    size = cfg.micro_batch_size
+    micro = [batch[i : i + size] for i in range(0, len(batch), size)]
 
     def logps_of(part: list[Sequence], model: Policy = policy) -> torch.Tensor:
         return completion_logprobs(model, [s.prompt_ids for s in part], [s.ids for s in part], cfg.temperature)[0]
@@ -105,6 +108,9 @@ def update(run: Run, batch: list[Sequence], ref: Policy | None) -> dict[str, flo
             ratio = torch.exp(logps.detach() - base)
             outside = (ratio < 1 - cfg.clip_low) | (ratio > 1 + cfg.clip_high)
             clipped += float((outside.float() * w).sum())
+        for p in policy.model.parameters():  # zero, not absent: AdamW's momentum still moves the weights
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
         if run.config.optim.grad_clip:
             torch.nn.utils.clip_grad_norm_(policy.model.parameters(), run.config.optim.grad_clip)
         run.optimizer.step()

@@ -68,7 +68,8 @@ class Policy:
 
 
 def load_policy(path: str | Path, device: str = "auto") -> Policy:
-    """A local HF causal-LM directory as a `Policy` on `device` (float32 on CPU)."""
+    """A local HF causal-LM directory as a `Policy` on `device`, in float32 (AdamW updates of 1e-4
+    would vanish in bf16 weights; large models on GPU would want bf16 autocast, not covered here)."""
     path = Path(path)
     if not (path / "config.json").exists():
         raise ConfigError(f"{path} is not a Hugging Face model directory (no config.json)")
@@ -76,8 +77,7 @@ def load_policy(path: str | Path, device: str = "auto") -> Policy:
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.chat_template is None:
         raise ConfigError(f"{path}: the tokenizer has no chat template")
-    dtype = torch.float32 if target.type == "cpu" else torch.bfloat16
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     model.to(target)  # type: ignore[arg-type]  # transformers types `to` oddly
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
