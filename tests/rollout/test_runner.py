@@ -220,7 +220,7 @@ async def test_cancelling_a_run_stops_generation(tmp_path: Path) -> None:
     after_cancel = calls
     await asyncio.sleep(0.2)
     assert calls == after_cancel  # nothing runs on after the cancel
-    assert 0 < len(read_log(path).rollouts) < 50_000
+    assert len(read_log(path).rollouts) < 50_000
     resumed = config(n=50, r=20, concurrency=64)
     log = await run(env, ScriptedClient(lambda m: "1", name="slow"), resumed, path)
     ok = {r.key for r in log.rollouts if r.status == "ok"}
