@@ -119,6 +119,7 @@ async def test_slow_server_times_out_as_retryable() -> None:
             await client.complete([Message.user("1 + 1")])
 
 
+@pytest.mark.slow
 async def test_a_thousand_requests_in_flight() -> None:
     async with (
         serve_stub(StubPolicy(delay_s=0.5)) as url,

@@ -115,7 +115,7 @@ async def test_slow_verifier_does_not_stall_generation(tmp_path: Path) -> None:
     assert log.footer is not None and log.footer.metrics.mean == 1.0
     assert total >= 12 * 0.2 / 2  # scoring really took its time, in two processes
     assert last_call - start < total / 2  # generation finished long before scoring did
-    assert lag < 0.15  # and the event loop stayed responsive throughout
+    assert lag < 0.19  # and the event loop stayed responsive (one score on the loop would block it 0.2 s)
 
 
 async def test_resume_skips_done_pairs_and_extends(tmp_path: Path) -> None:
