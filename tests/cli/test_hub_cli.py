@@ -105,6 +105,18 @@ def test_push_results_lands_on_the_leaderboard(live: LiveHub, tmp_path: Path, rl
     assert "mock-half" in board and "0.500" in board
 
 
+@pytest.mark.slow
+def test_eval_push_uploads_the_finished_log(live: LiveHub, tmp_path: Path, rlhub: Run) -> None:
+    token = live.user("pushco")
+    rlhub("push", str(write_wheel(tmp_path / "dist", "pushco", "echo", "0.1.0", ("rlhub>=0.1",))), "--hub", live.url,
+          "--token", token)  # fmt: skip
+    module = tmp_path / "pushco_echo_env.py"
+    module.write_text(ENV_SOURCE.format(owner="pushco", name="echo", version="0.1.0", mark="hub"))
+    out = rlhub("eval", str(module), "--model", "mock", "-n", "6", "--mock-accuracy", "0.5", "--out", str(tmp_path),
+                "-q", "--score-workers", "1", "--push", "--hub", live.url, "--token", token)[0]  # fmt: skip
+    assert "mock on pushco/echo@0.1.0 scored 0.500" in out and "re-scored by the hub" in out
+
+
 def test_server_down_is_one_clear_line(tmp_path: Path, rlhub: Run) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     proc = subprocess.run(

@@ -56,6 +56,9 @@ def eval_env(
     retries: Annotated[int, typer.Option(min=0, help="Retries per model request on 429/5xx/timeouts.")] = 5,
     score_workers: Annotated[int, typer.Option(min=1, help="Processes that score rollouts.")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    push: Annotated[bool, typer.Option("--push", help="Upload the log to the hub's leaderboard when done.")] = False,
+    hub: Annotated[str | None, typer.Option("--hub", help="Hub URL for --push (default $RLHUB_HUB_URL).")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="Hub token for --push (default: saved login).")] = None,
 ) -> None:
     """Evaluate a model on an environment; prints metrics and the log path. Rerun to resume."""
     from rlhub.core.types import Sampling
@@ -88,6 +91,10 @@ def eval_env(
     log = _execute(env, source, model, base_url, key, run_config, out, mock_accuracy)
     show(log)
     console.print(f"log: {log.path}", highlight=False, soft_wrap=True)
+    if push:
+        from rlhub.cli.hub import push_results
+
+        push_results(log.path, model=None, hub=hub, token=token)
 
 
 def _load_env(target: str, config: dict[str, Any]) -> tuple[Environment, str | None]:
