@@ -9,8 +9,9 @@ from safetensors.torch import load_file
 
 from rlhub.core.types import Sampling
 from rlhub.train.client import LocalModelClient
+from rlhub.train.common import prepare
 from rlhub.train.episodes import run_episodes
-from rlhub.train.grpo import to_sequences, train_grpo
+from rlhub.train.grpo import Sequence, to_sequences, train_grpo, update
 from rlhub.train.losses import group_advantages
 from rlhub.train.modeling import load_policy
 
@@ -70,3 +71,17 @@ def test_tool_episodes_train_turn_by_turn(tmp_path, double_env, tool_model_path)
     assert len(sequences) == sum(len(s.turns) for s in scored)
     result = train_grpo(small_config(tmp_path, tool_model_path, env=DOUBLE, **{"env.max_tokens": 8}))
     assert result.steps == 2
+
+
+def test_skipping_zero_advantage_sequences_changes_nothing(tmp_path, tiny_path):
+    batch = [
+        Sequence([3, 9, 10], [9, 6], 1.0),
+        Sequence([3, 11], [10, 11, 6], 0.0),
+        Sequence([3, 12, 9], [13], -0.7),
+        Sequence([3, 9], [12, 12, 12, 6], 0.0),
+    ]
+    runs = [prepare(small_config(tmp_path / name, tiny_path, **{"grpo.lr": 1e-2})) for name in ("skip", "full")]
+    update(runs[0], batch, None)
+    update(runs[1], batch, runs[1].policy)  # a reference model (beta 0) turns skipping off
+    a, b = (dict(r.policy.model.named_parameters()) for r in runs)
+    assert all(torch.equal(a[k], b[k]) for k in a)
