@@ -20,14 +20,16 @@ def test_all_is_the_public_api() -> None:
 
 
 def test_import_is_light_and_fast() -> None:
+    # CPU time, not wall time: the suite runs in parallel on a small machine, and waiting for a core
+    # is not import cost. Best of five.
     code = (
-        "import sys, time; t = time.perf_counter(); import rlhub; dt = time.perf_counter() - t; "
+        "import sys, time; t = time.process_time(); import rlhub; dt = time.process_time() - t; "
         "heavy = [m for m in ('torch', 'sympy', 'fastapi', 'sqlalchemy', 'transformers', 'aiohttp') "
         "if m in sys.modules]; "
         "print(dt, heavy)"
     )
     times = []
-    for _ in range(3):
+    for _ in range(5):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(
             " ", 1
         )
