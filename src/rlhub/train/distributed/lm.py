@@ -1,6 +1,9 @@
 """The small language-modelling workload used to test and benchmark distributed training:
-`a+b=c` lines over a 16-symbol character vocabulary and a tiny GPT. Loss is measured on
-the answer (`c` and the newline), the part a model can learn; the operands are random by design.
+`a+b=c` and `a-b=c` lines with 1 to `digits`-digit operands, over a 17-symbol character vocabulary,
+and a tiny GPT. Loss is measured on the answer (`c` and the newline), the part a model can learn; the
+operands are random by design. Mixing lengths and operations gives many sub-skills that are learnt at
+different times, so the loss falls smoothly instead of in one sudden jump that would make a comparison
+of two runs a coin toss.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import hashlib
 
 import torch
 
-VOCAB = "0123456789+=\n#"  # '#' pads
+VOCAB = "0123456789+-=\n#"  # '#' pads
 PAD = VOCAB.index("#")
 EQUALS = VOCAB.index("=")
 
@@ -20,14 +23,15 @@ def encode(text: str) -> list[int]:
 
 def line(index: int, digits: int) -> str:
     """Sample `index` of the stream: a pure function of the index, so every worker can find its shard."""
-    h = int.from_bytes(hashlib.blake2b(index.to_bytes(8, "little"), digest_size=8).digest(), "little")
-    a, b = h % 10**digits, (h // 10**digits) % 10**digits
-    return f"{a}+{b}={a + b}\n"
+    h = int.from_bytes(hashlib.blake2b(index.to_bytes(8, "little"), digest_size=16).digest(), "little")
+    width_a, width_b = 1 + h % digits, 1 + (h >> 4) % digits
+    a, b = (h >> 8) % 10**width_a, (h >> 48) % 10**width_b
+    return f"{a}-{b}={a - b}\n" if (h >> 100) % 2 else f"{a}+{b}={a + b}\n"
 
 
 def batch(indices: list[int], digits: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Token ids and labels (-100 everywhere except the answer after '=')."""
-    width = 3 * digits + 4
+    width = 3 * digits + 5
     ids = torch.full((len(indices), width), PAD, dtype=torch.long)
     labels = torch.full((len(indices), width), -100, dtype=torch.long)
     for row, index in enumerate(indices):
