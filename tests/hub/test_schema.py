@@ -26,6 +26,11 @@ def test_models_are_frozen_and_strict() -> None:
         TokenCreate.model_validate({"name": "ci", "unknown": 1})
 
 
+def test_responses_ignore_fields_a_newer_server_adds() -> None:
+    body = {"error": {"code": "not_found", "message": "no such env", "hint": "new in a later version"}}
+    assert ErrorResponse.model_validate(body).error.message == "no such env"
+
+
 def test_round_trip() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     version = VersionInfo(version="0.1.0", created_at=now, check=CheckInfo(status=CheckStatus.passed))

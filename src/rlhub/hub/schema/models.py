@@ -6,25 +6,32 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from rlhub.core.check import CheckResult
 from rlhub.core.types import Frozen
 from rlhub.hub.schema.constants import ErrorCode
 
 
-class ErrorBody(Frozen):
+class Reply(Frozen):
+    """A response body. Requests forbid unknown fields (a typo is an error); responses ignore them, so a
+    newer server that adds a field does not break older clients."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ErrorBody(Reply):
     code: ErrorCode
     message: str
 
 
-class ErrorResponse(Frozen):
+class ErrorResponse(Reply):
     """Every 4xx/5xx answer of the hub (including `/legacy/`): `{"error": {"code", "message"}}`."""
 
     error: ErrorBody
 
 
-class Health(Frozen):
+class Health(Reply):
     status: Literal["ok"] = "ok"
     version: str
 
@@ -36,7 +43,7 @@ class TokenScope(StrEnum):
     """Read-only: download and see the token's owners' private environments."""
 
 
-class WhoAmI(Frozen):
+class WhoAmI(Reply):
     username: str
     scope: TokenScope
     owners: tuple[str, ...]
@@ -50,7 +57,7 @@ class TokenCreate(Frozen):
     """Owners the token is limited to; empty means the user and every organisation they belong to."""
 
 
-class TokenInfo(Frozen):
+class TokenInfo(Reply):
     id: int
     name: str
     scope: TokenScope
@@ -61,13 +68,13 @@ class TokenInfo(Frozen):
     """The first characters of the token, to tell tokens apart; the secret is never stored."""
 
 
-class TokenCreated(Frozen):
+class TokenCreated(Reply):
     info: TokenInfo
     token: str
     """The secret, shown once."""
 
 
-class TokenList(Frozen):
+class TokenList(Reply):
     tokens: tuple[TokenInfo, ...]
 
 
@@ -75,7 +82,7 @@ class OrgCreate(Frozen):
     name: str
 
 
-class OwnerInfo(Frozen):
+class OwnerInfo(Reply):
     name: str
     kind: Literal["user", "org"]
     members: tuple[str, ...] = ()
@@ -91,7 +98,7 @@ class CheckStatus(StrEnum):
     """The check could not run (install failed, timeout): see `report`."""
 
 
-class CheckInfo(Frozen):
+class CheckInfo(Reply):
     status: CheckStatus
     results: tuple[CheckResult, ...] = ()
     report: str = ""
@@ -99,7 +106,7 @@ class CheckInfo(Frozen):
     finished_at: datetime | None = None
 
 
-class FileInfo(Frozen):
+class FileInfo(Reply):
     filename: str
     filetype: Literal["bdist_wheel", "sdist"]
     size: int
@@ -110,7 +117,7 @@ class FileInfo(Frozen):
     requires_python: str | None = None
 
 
-class VersionInfo(Frozen):
+class VersionInfo(Reply):
     version: str
     summary: str = ""
     license: str | None = None
@@ -126,7 +133,7 @@ class VersionInfo(Frozen):
     files: tuple[FileInfo, ...] = ()
 
 
-class EnvSummary(Frozen):
+class EnvSummary(Reply):
     owner: str
     name: str
     distribution: str
@@ -141,7 +148,7 @@ class EnvSummary(Frozen):
     updated_at: datetime
 
 
-class EnvInfo(Frozen):
+class EnvInfo(Reply):
     summary: EnvSummary
     readme: str = ""
     """Long description (markdown, unsanitised) of the latest version."""
@@ -161,7 +168,7 @@ class SortOrder(StrEnum):
     stars = "stars"
 
 
-class SearchResponse(Frozen):
+class SearchResponse(Reply):
     query: str = ""
     tag: str | None = None
     sort: SortOrder = SortOrder.relevance
@@ -173,12 +180,12 @@ class YankRequest(Frozen):
     reason: str = ""
 
 
-class StarState(Frozen):
+class StarState(Reply):
     starred: bool
     stars: int
 
 
-class UploadResponse(Frozen):
+class UploadResponse(Reply):
     """The answer to a successful `POST /legacy/` (twine ignores the body; `rlhub push` prints it)."""
 
     owner: str
@@ -201,7 +208,7 @@ class ResultUpload(Frozen):
     """Display name on the leaderboard; defaults to the model named in the log header."""
 
 
-class ResultInfo(Frozen):
+class ResultInfo(Reply):
     id: int
     owner: str
     name: str
@@ -215,12 +222,12 @@ class ResultInfo(Frozen):
     created_at: datetime
 
 
-class LeaderboardEntry(Frozen):
+class LeaderboardEntry(Reply):
     rank: int
     result: ResultInfo
 
 
-class Leaderboard(Frozen):
+class Leaderboard(Reply):
     owner: str
     name: str
     version: str | None = None
