@@ -22,6 +22,15 @@ def test_seed_config_and_split_change_the_tasks() -> None:
     assert examples.Add().task(0, "test").content_hash() != base.content_hash()
 
 
+def test_task_independent_config_keeps_the_tasks() -> None:
+    class Rendered(examples.Add):
+        style: str = "plain"
+        task_independent = ("style",)
+
+    assert Rendered(style="fancy").task(3) == Rendered().task(3)
+    assert Rendered(digits=3).task(3) != Rendered().task(3)
+
+
 def test_splits_are_disjoint_by_content() -> None:
     env = examples.Add(digits=1)  # a tiny task space: 121 sums
     train = {t.content_hash() for t in env.tasks(300, "train")}

@@ -105,6 +105,7 @@ def test_chromium_backend_runs_the_oracle_and_shows_the_same_pages() -> None:
     assert env.score(task, episode.messages, episode.info).value == 1.0
     assert episode.info["visited"][1:] == task.info["path"]
     text_env = WebBrowse(hops=3)
+    assert text_env.task(0) == task  # the backend is not part of the task seed
     text_episode = asyncio.run(text_env.rollout(task, PolicyClient(lambda m: env.oracle(task, m))))
     seen = [m.content for m in episode.messages if m.role == "tool"]
     assert seen == [m.content for m in text_episode.messages if m.role == "tool"]

@@ -78,6 +78,9 @@ class Environment:
     system_prompt: ClassVar[str | None] = None
     test_fraction: ClassVar[float] = 0.1
     """Share of the task space that belongs to the test split (by content hash)."""
+    task_independent: ClassVar[tuple[str, ...]] = ()
+    """Config keys that do not change the tasks (a backend, a display option): left out of task seeds,
+    so switching them keeps task `i` the same."""
 
     def __init__(self, **config: Any):
         fields = self.config_fields()
@@ -140,7 +143,8 @@ class Environment:
         return "test" if bucket < self.test_fraction * 10_000 else "train"
 
     def _seed_material(self, split: str, seed: int, index: int) -> int:
-        key = json.dumps([self.id, self.version, self.config, split, seed, index], sort_keys=True, default=str)
+        config = {k: v for k, v in self.config.items() if k not in self.task_independent}
+        key = json.dumps([self.id, self.version, config, split, seed, index], sort_keys=True, default=str)
         return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
     def _finish(self, task: Task, split: str, seed: int, index: int) -> Task:

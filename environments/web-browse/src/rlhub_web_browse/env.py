@@ -85,6 +85,7 @@ class WebBrowse(rlhub.ToolEnv):
     """How pages are fetched: rendered in-process, or served on loopback and browsed in headless Chromium."""
 
     max_turns = 16
+    task_independent = ("backend",)
     system_prompt = SYSTEM_PROMPT
     rubric = rlhub.Rubric(correct=answer)
 
