@@ -1,5 +1,5 @@
 """Executions per second of a trivial Python program: rlhub's pooled sandbox vs a fresh bwrap per run vs
-plain subprocess.run (no isolation at all), all with the same concurrency (one thread per CPU), in
+plain subprocess.run (no isolation at all), all with the same concurrency (two threads per CPU), in
 alternating rounds; the median round counts. CPU time per execution (all processes involved) is
 reported too: unlike throughput, it barely depends on what else the machine is running. (Not for bwrap:
 with --unshare-pid, the sandboxed program's CPU time never reaches bwrap's parent's rusage.)
@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer executions (under a minute)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    threads = os.cpu_count() or 1
+    threads = 2 * (os.cpu_count() or 1)  # the pool's default size; the same concurrency for every contender
     counts = (
         {"rlhub": 300, "bwrap": 20, "subprocess": 20}
         if args.quick

@@ -204,11 +204,12 @@ class _Worker:
 class SandboxPool:
     """A warm pool of sandboxed fork servers. Thread-safe; `run` blocks while all workers are busy.
 
-    `workers` defaults to the number of CPUs. Use it as a context manager or call `close()`.
+    `workers` defaults to twice the number of CPUs (so that one worker's round trip overlaps another's
+    execution). Use it as a context manager or call `close()`.
     """
 
     def __init__(self, workers: int | None = None, *, bwrap: str | None = None, python: str | None = None):
-        self.size = workers or os.cpu_count() or 1
+        self.size = workers or 2 * (os.cpu_count() or 1)
         self.python = python or base_python()
         root = os.geteuid() == 0
         bwrap_argv = bwrap_args(bwrap or find_bwrap(), self.python, root=root)
