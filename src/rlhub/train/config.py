@@ -112,8 +112,8 @@ class GRPOConfig:
     """Weight of the KL penalty to the frozen initial model (0: no reference model is kept)."""
     dynamic_sampling: bool = False
     """DAPO: drop groups whose rewards are all equal (they carry no signal)."""
-    score_workers: int = 4
-    """Threads scoring rollouts while others are still generating."""
+    score_workers: int = 2
+    """Threads scoring finished rollouts (in batches) while others are still generating."""
     time_budget_s: float = 0.0
     """Stop after this many seconds of training (0: no limit)."""
 
