@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -257,3 +258,16 @@ def test_default_pool_survives_fork() -> None:
         assert processes.apply(_hello_from_child) == "child\n"
     assert sandbox.default_pool() is parent
     assert sandbox.run("print('parent')", timeout_s=5, memory_mb=256).stdout == "parent\n"
+
+
+def test_a_pool_started_from_a_short_lived_thread_outlives_it() -> None:
+    # bwrap --die-with-parent follows the *thread* that started it; workers are started from a spawner
+    # thread that lives as long as the process (the default pool is created lazily, on first use).
+    pools: list[SandboxPool] = []
+    thread = threading.Thread(target=lambda: pools.append(SandboxPool(workers=1)))
+    thread.start()
+    thread.join()
+    time.sleep(0.5)  # let a parent-death signal, if any, land
+    with pools[0] as own:
+        again = own.run("print(2)")
+        assert (again.status, again.stdout) == ("ok", "2\n")

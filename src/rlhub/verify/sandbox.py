@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -136,11 +136,45 @@ def base_python() -> str:
     return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
 
 
+class _Spawner:
+    """Starts workers from one long-lived thread. bwrap's --die-with-parent fires when the *thread* that
+    started it exits, so a pool first used from a short-lived thread (`asyncio.to_thread`, a request
+    handler) would otherwise lose every worker with that thread."""
+
+    def __init__(self) -> None:
+        self.requests: queue.SimpleQueue[tuple[list[str], Future[subprocess.Popen[bytes]]]] = queue.SimpleQueue()
+        threading.Thread(target=self._loop, name="rlhub-sandbox-spawner", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            argv, future = self.requests.get()
+            try:
+                pipe = subprocess.PIPE
+                future.set_result(subprocess.Popen(argv, stdin=pipe, stdout=pipe, stderr=pipe))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def popen(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        future: Future[subprocess.Popen[bytes]] = Future()
+        self.requests.put((argv, future))
+        return future.result()
+
+
+_spawners: dict[int, _Spawner] = {}
+_spawners_lock = threading.Lock()
+
+
+def _spawn(argv: list[str]) -> subprocess.Popen[bytes]:
+    with _spawners_lock:  # one spawner per process: a forked child starts its own
+        spawner = _spawners.get(os.getpid()) or _spawners.setdefault(os.getpid(), _Spawner())
+    return spawner.popen(argv)
+
+
 class _Worker:
     """One bwrap process running the fork server; serves one execution at a time."""
 
     def __init__(self, argv: list[str]):
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = _spawn(argv)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in, self._out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         self.uid = 100_000 + secrets.randbelow(1 << 30)
