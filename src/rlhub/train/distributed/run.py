@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -41,6 +42,8 @@ class RunConfig:
     lr: float = 3e-3
     """Inner (AdamW) learning rate, after a linear warm-up of `warmup` steps."""
     warmup: int = 50
+    decay: bool = False
+    """Cosine-decay the inner learning rate to 10% over the run (after the warm-up)."""
     digits: int = 3
     """Operand digits of the a+b=c lines."""
     hidden: int = 96
@@ -54,6 +57,16 @@ class RunConfig:
     diloco: DilocoConfig = field(default_factory=DilocoConfig)
 
 
+def lr_factor(step: int, config: RunConfig) -> float:
+    """Linear warm-up, then constant or (with `decay`) cosine down to 10%."""
+    if step < config.warmup:
+        return (step + 1) / config.warmup
+    if not config.decay:
+        return 1.0
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
 def _boolean(text: str) -> bool:
     return text.lower() in ("1", "true", "yes")
 
@@ -62,7 +75,8 @@ def parse_args(argv: list[str] | None = None) -> RunConfig:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for f in fields(RunConfig):
         if f.name != "diloco":
-            parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(RunConfig(), f.name)))
+            kind = type(getattr(RunConfig(), f.name))
+            parser.add_argument(f"--{f.name.replace('_', '-')}", type=_boolean if kind is bool else kind)
     for f in fields(DilocoConfig):
         kind = type(getattr(DilocoConfig(), f.name))
         parser.add_argument(
@@ -157,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     diloco = DiLoCo(model, config.diloco, meter) if config.mode == "diloco" else None
     trained = _counted_ddp(model, meter) if config.mode == "ddp" else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / config.warmup))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
     checkpoints = Checkpoints(out, rank)
     start = 0
     resumed = checkpoints.latest_step()
