@@ -1,8 +1,8 @@
 """GRPO steps per second: rlhub vs TRL's GRPOTrainer, same model, environment, batch and steps, on CPU.
 
 Both start from the same warm-started tiny model (a short SFT on 1-digit addition from
-`rlhub/arithmetic`, so rewards are neither all 0 nor all 1), then run the same number of GRPO steps
-of `prompts` x `group` completions (at most 5 new tokens, temperature 1, beta 0, DAPO token-level
+`rlhub/arithmetic`, or `--init DIR --digits N`, so rewards are neither all 0 nor all 1), then run the
+same number of GRPO steps of `prompts` x `group` completions (at most 5 new tokens, temperature 1, beta 0, DAPO token-level
 loss, one optimizer step per batch, learning rate 1e-4). Speed excludes each side's first step
 (warm-up). `reward_after` is greedy accuracy on held-out test tasks, scored by the same evaluator.
 
@@ -19,6 +19,9 @@ import time
 from pathlib import Path
 
 import torch
+
+DIGITS = 1
+"""Operand digits of the addition tasks (`--digits`)."""
 
 
 def config(out: Path, model: Path, **overrides: object):  # type: ignore[no-untyped-def]
@@ -39,7 +42,8 @@ def config(out: Path, model: Path, **overrides: object):  # type: ignore[no-unty
 def warm_start(work: Path, steps: int) -> Path:
     from rlhub.train.sft import train_sft
 
-    cfg = config(work / "sft", work / "tiny", **{"sft.steps": steps, "sft.batch_size": 64, "sft.eval_every": 0})
+    overrides = {"sft.steps": steps, "sft.batch_size": 64, "sft.eval_every": 0, "optim.lr": 3e-3}
+    cfg = config(work / "sft", work / "tiny", **overrides)
     cfg.sft.micro_batch_size = 64
     return train_sft(cfg).model
 
@@ -50,7 +54,7 @@ def accuracy(model_dir: Path, tasks: int) -> float:
     from rlhub.train.episodes import evaluate
     from rlhub.train.modeling import load_policy
 
-    env = load("rlhub/arithmetic", digits=1, instruction=False)
+    env = load("rlhub/arithmetic", digits=DIGITS, instruction=False)
     return evaluate(env, LocalModelClient(load_policy(model_dir, "cpu"), max_tokens=5), "test", tasks, 7).accuracy
 
 
@@ -73,7 +77,7 @@ def run_trl(work: Path, init: Path, steps: int, prompts: int, group: int) -> tup
     from rlhub.core.registry import load
     from rlhub.train.trl_adapter import env_dataset, reward_function
 
-    env = load("rlhub/arithmetic", digits=1, instruction=False)
+    env = load("rlhub/arithmetic", digits=DIGITS, instruction=False)
     stamps: list[float] = []
 
     class Clock(TrainerCallback):
@@ -120,12 +124,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="GRPO steps per side.")
     parser.add_argument("--prompts", type=int, default=32)
     parser.add_argument("--group", type=int, default=8)
+    parser.add_argument("--digits", type=int, default=1, help="Operand digits (match --init's training).")
+    parser.add_argument("--init", type=Path, default=None, help="Start from this model instead of a fresh warm start.")
     options = parser.parse_args()
+    global DIGITS
+    DIGITS = options.digits
     steps = options.steps or (6 if options.quick else 30)
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        init = warm_start(work, 60 if options.quick else 150)
+        init = options.init or warm_start(work, 150 if options.quick else 300)
         before = accuracy(init, 200)
         ours, ours_model = run_rlhub(work, init, steps, options.prompts, options.group)
         peer, peer_model = run_trl(work, init, steps, options.prompts, options.group)
