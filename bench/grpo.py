@@ -2,8 +2,8 @@
 
 Both start from the same warm-started tiny model (a short SFT on 1-digit addition from
 `rlhub/arithmetic`, or `--init DIR --digits N`, so rewards are neither all 0 nor all 1), then run the
-same number of GRPO steps of `prompts` x `group` completions (at most 5 new tokens, temperature 1, beta 0, DAPO token-level
-loss, one optimizer step per batch, learning rate 1e-4). Speed excludes each side's first step
+same number of GRPO steps of `prompts` x `group` completions (at most 5 new tokens, temperature 1,
+beta 0, DAPO token-level loss, one optimizer step per batch, learning rate 1e-4). Speed excludes each side's first step
 (warm-up). `reward_after` is greedy accuracy on held-out test tasks, scored by the same evaluator.
 
     python bench/grpo.py [--quick]
@@ -30,7 +30,7 @@ def config(out: Path, model: Path, **overrides: object):  # type: ignore[no-unty
     values = {
         "model.path": str(model),
         "env.id": "rlhub/arithmetic",
-        "env.args": "{digits = 1, instruction = false}",
+        "env.args": f"{{digits = {DIGITS}, instruction = false}}",
         "env.max_tokens": "5",
         "run.out": str(out),
         "run.progress": "false",
