@@ -79,10 +79,6 @@ def seed_everything(seed: int) -> None:
 
 def prepare(config: TrainConfig, lr: float | None = None, warmup: int | None = None) -> Run:
     """Load the environment and model, build the optimizer; resume from the checkpoint when asked."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
     if config.run.threads:
         torch.set_num_threads(config.run.threads)
     seed_everything(config.run.seed)

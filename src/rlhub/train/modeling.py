@@ -70,6 +70,10 @@ class Policy:
 def load_policy(path: str | Path, device: str = "auto") -> Policy:
     """A local HF causal-LM directory as a `Policy` on `device`, in float32 (AdamW updates of 1e-4
     would vanish in bf16 weights; large models on GPU would want bf16 autocast, not covered here)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
     path = Path(path)
     if not (path / "config.json").exists():
         raise ConfigError(f"{path} is not a Hugging Face model directory (no config.json)")
