@@ -70,10 +70,7 @@ class Policy:
 def load_policy(path: str | Path, device: str = "auto") -> Policy:
     """A local HF causal-LM directory as a `Policy` on `device`, in float32 (AdamW updates of 1e-4
     would vanish in bf16 weights; large models on GPU would want bf16 autocast, not covered here)."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    _quiet()
     path = Path(path)
     if not (path / "config.json").exists():
         raise ConfigError(f"{path} is not a Hugging Face model directory (no config.json)")
@@ -89,6 +86,14 @@ def load_policy(path: str | Path, device: str = "auto") -> Policy:
     eos = model.generation_config.eos_token_id
     stops.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
     return Policy(model, tokenizer, target, frozenset(i for i in stops if i is not None))
+
+
+def _quiet() -> None:
+    """No transformers progress bars or advice in training logs."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 def env_alphabet(env: Environment, samples: int = 2000) -> str:
@@ -125,6 +130,7 @@ def create_tiny_model(
     path: str | Path, env: Environment, hidden: int = 128, layers: int = 3, heads: int = 4, seed: int = 0
 ) -> Path:
     """Save a freshly initialised tiny Llama-style model and its tokenizer for `env` at `path`."""
+    _quiet()
     path = Path(path)
     tokenizer = build_tokenizer(env_alphabet(env))
     config = LlamaConfig(
