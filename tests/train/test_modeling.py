@@ -87,3 +87,30 @@ async def test_client_batches_concurrent_requests_and_records_turns(tiny_path):
         assert len(turns) == 1
         assert list(completion.token_ids) == turns[0].ids
         assert completion.usage.completion_tokens == len(turns[0].ids) <= 4
+
+
+def test_shared_prompts_give_the_same_logprobs_and_gradients(tiny_path):
+    policy = load_policy(tiny_path, "cpu")
+    prompts = [[3, 9, 10, 11]] * 3 + [[3, 12]] * 2 + [[3, 13, 14, 9, 9, 10]]
+    completions = [[9, 6], [10, 11, 12, 6], [13], [9, 9, 9, 6], [11, 6], [12, 6]]
+    results = []
+    for share in (True, False):
+        policy.model.zero_grad()
+        logps, mask = completion_logprobs(policy, prompts, completions, 0.8, share_prompts=share)
+        (logps * mask).sum().backward()
+        results.append((logps * mask, [p.grad.clone() for p in policy.model.parameters()]))
+    (shared, shared_grads), (plain, plain_grads) = results
+    torch.testing.assert_close(shared, plain, atol=1e-5, rtol=1e-5)
+    for a, b in zip(shared_grads, plain_grads, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def test_repeated_prompts_share_one_prefill_and_sample_consistently(tiny_path):
+    policy = load_policy(tiny_path, "cpu")
+    prompts = [[3, 9, 10, 11]] * 4 + [[3, 12]] * 4
+    out = sample(policy, prompts, max_tokens=5, temperature=1.0, generator=torch.Generator().manual_seed(3))
+    logps, _ = completion_logprobs(policy, prompts, [g.ids for g in out], share_prompts=False)
+    for row, g in enumerate(out):
+        torch.testing.assert_close(logps[row, : len(g.ids)], torch.tensor(g.logprobs), atol=1e-4, rtol=1e-4)
+    greedy = sample(policy, prompts, max_tokens=5, temperature=0.0)
+    assert greedy[0].ids == greedy[3].ids == sample(policy, [prompts[0]], 5, 0.0)[0].ids

@@ -59,27 +59,29 @@ def sample(
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> list[Generated]:
-    """One completion per prompt; `temperature == 0` is greedy decoding."""
+    """One completion per prompt; `temperature == 0` is greedy decoding. Repeated prompts (a GRPO
+    group) are prefilled once and their KV cache is shared out."""
     model, device = policy.model, policy.device
     pad = policy.tokenizer.pad_token_id
-    ids, mask = left_pad(prompts, pad)
+    unique: dict[tuple[int, ...], int] = {}
+    rows = torch.tensor([unique.setdefault(tuple(p), len(unique)) for p in prompts], device=device)
+    ids, mask = left_pad(list(unique), pad)
     ids, mask = ids.to(device), mask.to(device)
-    batch = ids.shape[0]
+    cache_kw = _cache_kw(model)
+    output = model(input_ids=ids, attention_mask=mask, position_ids=positions(mask), use_cache=True, logits_to_keep=1)
+    cache = output[cache_kw]
+    if len(unique) < len(prompts):
+        cache.batch_select_indices(rows)
+    mask, pos = mask[rows], positions(mask)[rows, -1:]
+    logits = output.logits[rows, -1, :].float()
+    batch = len(prompts)
     stop = torch.tensor(sorted(policy.stop_ids), device=device)
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     out_ids, out_logps = [], []
-    # transformers 5 renamed `past_key_values` to `cache`; accept both generations of the API
-    cache_kw = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-    cache = None
-    step_ids, pos = ids, positions(mask)
-    for _ in range(max_tokens):
-        output = model(input_ids=step_ids, attention_mask=mask, position_ids=pos, use_cache=True, **{cache_kw: cache})
-        cache = output[cache_kw]
-        logits = output.logits[:, -1, :].float()
+    for step in range(max_tokens):
         if temperature > 0:
             logps = torch.log_softmax(logits / temperature, dim=-1)
-            probs = logps.exp()
-            token = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+            token = torch.multinomial(logps.exp(), 1, generator=generator).squeeze(-1)
         else:
             logps = torch.log_softmax(logits, dim=-1)
             token = logits.argmax(-1)
@@ -87,11 +89,15 @@ def sample(
         out_ids.append(token)
         out_logps.append(logps.gather(-1, token[:, None]).squeeze(-1))
         done = done | torch.isin(token, stop)
-        if bool(done.all()):
+        if bool(done.all()) or step == max_tokens - 1:
             break
-        step_ids = token[:, None]
-        pos = pos[:, -1:] + 1
+        pos = pos + 1
         mask = torch.cat([mask, torch.ones((batch, 1), dtype=mask.dtype, device=device)], dim=1)
+        output = model(
+            input_ids=token[:, None], attention_mask=mask, position_ids=pos, use_cache=True, **{cache_kw: cache}
+        )
+        cache = output[cache_kw]
+        logits = output.logits[:, -1, :].float()
     tokens = torch.stack(out_ids, 1).tolist()
     logprobs = torch.stack(out_logps, 1).tolist()
     results = []
@@ -102,9 +108,54 @@ def sample(
 
 
 def completion_logprobs(
-    policy: Policy, prompts: Sequence[Sequence[int]], completions: Sequence[Sequence[int]], temperature: float = 1.0
+    policy: Policy,
+    prompts: Sequence[Sequence[int]],
+    completions: Sequence[Sequence[int]],
+    temperature: float = 1.0,
+    share_prompts: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(logprobs [B, C], mask [B, C]) of each completion given its prompt, with gradients."""
+    """(logprobs [B, C], mask [B, C]) of each completion given its prompt, with gradients.
+
+    With `share_prompts`, each distinct prompt is run once and its KV cache is indexed out to every
+    completion that follows it (a GRPO group shares one prompt): same result, a fraction of the work.
+    """
+    unique: dict[tuple[int, ...], int] = {}
+    index = [unique.setdefault(tuple(p), len(unique)) for p in prompts]
+    if not share_prompts or len(unique) == len(prompts):
+        return _logprobs_unshared(policy, prompts, completions, temperature)
+    model, device = policy.model, policy.device
+    pad = policy.tokenizer.pad_token_id
+    prompt_ids, prompt_mask = left_pad(list(unique), pad)
+    prompt_ids, prompt_mask = prompt_ids.to(device), prompt_mask.to(device)
+    cache_kw = _cache_kw(model)
+    head = model(
+        input_ids=prompt_ids,
+        attention_mask=prompt_mask,
+        position_ids=positions(prompt_mask),
+        use_cache=True,
+        logits_to_keep=1,
+    )
+    rows = torch.tensor(index, device=device)
+    cache = head[cache_kw]
+    cache.batch_select_indices(rows)
+    completion_ids = right_pad(completions, pad, torch.long).to(device)
+    completion_mask = right_pad([[1] * len(c) for c in completions], 0, torch.long).to(device)
+    mask = torch.cat([prompt_mask[rows], completion_mask], 1)
+    tail = model(
+        input_ids=completion_ids,
+        attention_mask=mask,
+        position_ids=positions(mask)[:, prompt_ids.shape[1] :],
+        use_cache=True,
+        **{cache_kw: cache},
+    )
+    logits = torch.cat([head.logits[rows], tail.logits[:, :-1]], 1)
+    logps = torch.log_softmax(logits.float() / (temperature or 1.0), dim=-1)
+    return logps.gather(-1, completion_ids[..., None]).squeeze(-1), completion_mask.float()
+
+
+def _logprobs_unshared(
+    policy: Policy, prompts: Sequence[Sequence[int]], completions: Sequence[Sequence[int]], temperature: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     pad = policy.tokenizer.pad_token_id
     prompt_ids, prompt_mask = left_pad(prompts, pad)
     completion_ids = right_pad(completions, pad, torch.long)
@@ -118,6 +169,11 @@ def completion_logprobs(
     logps = torch.log_softmax(logits.float() / (temperature or 1.0), dim=-1)
     target = ids[:, -width:]
     return logps.gather(-1, target[..., None]).squeeze(-1), completion_mask.to(policy.device).float()
+
+
+def _cache_kw(model: torch.nn.Module) -> str:
+    """transformers 5 renamed `past_key_values` to `cache`; accept both generations of the API."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 __all__ = ["Generated", "completion_logprobs", "left_pad", "positions", "right_pad", "sample"]
