@@ -48,6 +48,9 @@ class Sequence:
     prompt_ids: list[int]
     ids: list[int]
     advantage: float
+    behavior_logps: list[float] | None = None
+    """Log-probabilities of `ids` under the policy that sampled them, when that was not the current one
+    (asynchronous RL): the importance ratio is then taken against them."""
 
 
 @dataclass
@@ -86,7 +89,10 @@ def update(run: Run, batch: list[Sequence], ref: Policy | None) -> dict[str, flo
     refs: list[torch.Tensor | None] = [None] * len(micro)
     with torch.no_grad():
         for i, part in enumerate(micro):
-            if cfg.epochs > 1:
+            behavior = [s.behavior_logps for s in part]
+            if all(b is not None for b in behavior):
+                old[i] = right_pad(behavior, 0.0, torch.float).to(policy.device)  # type: ignore[arg-type]
+            elif cfg.epochs > 1:
                 old[i] = logps_of(part)
             if ref is not None:
                 refs[i] = logps_of(part, ref)
@@ -99,7 +105,7 @@ def update(run: Run, batch: list[Sequence], ref: Policy | None) -> dict[str, flo
             w = weights[start : start + len(part), :width]
             start += len(part)
             old_part, ref_full = old[i], refs[i]
-            base = old_part if old_part is not None else logps.detach()
+            base = old_part[:, :width] if old_part is not None else logps.detach()
             adv = torch.tensor([s.advantage for s in part], device=policy.device)
             ref_part = ref_full[:, :width] if ref_full is not None else None
             loss = policy_loss(logps, base, adv, w, cfg.clip_low, cfg.clip_high, ref_part, cfg.beta)
