@@ -158,8 +158,8 @@ def main() -> None:
                    DEMO / "serve-model.log", env)  # fmt: skip
     wait_http(f"http://127.0.0.1:{port}/v1/models", 120)
     rlhub("eval", "rlhub/arithmetic", "--model", "tiny-grpo", "--base-url", f"http://127.0.0.1:{port}/v1",
-          "-n", "50", "--split", "test", "--temperature", "0", "--max-tokens", "6", "--quiet",
-          "-C", "digits=3", "-C", "instruction=false", "--out", str(runs / "tiny-served"), env=env)  # fmt: skip
+          "-n", "50", "--split", "test", "--temperature", "0", "--max-tokens", "5", "--quiet",
+          "-C", "digits=2", "-C", "instruction=false", "--out", str(runs / "tiny-served"), env=env)  # fmt: skip
     server.terminate()
 
     title("Done")

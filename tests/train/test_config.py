@@ -1,5 +1,7 @@
 """Configs: TOML plus dotted overrides, typed, with errors that name the field."""
 
+from pathlib import Path
+
 import pytest
 
 from rlhub.core.errors import ConfigError
@@ -34,3 +36,9 @@ def test_mistakes_name_the_field(overrides, message):
 def test_bad_override_syntax():
     with pytest.raises(ConfigError, match="overrides look like"):
         parse_overrides(["lr", "3"])
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).parents[2].glob("configs/*.toml")), ids=lambda p: p.name)
+def test_shipped_configs_load(path):
+    config = load_config(path)
+    assert config.env.id and config.model.path
