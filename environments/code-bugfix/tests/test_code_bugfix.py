@@ -81,8 +81,8 @@ def test_knobs_and_splits() -> None:
     task = hinted.task(0)
     assert "Hint: the bug is on line" in task.prompt[0].content and task.tags == ("difficulty:easy",)
     env = CodeBugfix()
-    train = {b["problem"] for b in env.split_bugs("train")}
-    test = {b["problem"] for b in env.split_bugs("test")}
+    train = {b["problem"] for b in env.split_records("train")}
+    test = {b["problem"] for b in env.split_records("test")}
     assert train and test and not train & test
     with pytest.raises(rlhub.ConfigError):
         CodeBugfix(timeout_s=0)

@@ -69,8 +69,8 @@ def test_prompt_shows_signature_and_examples_only() -> None:
 
 def test_splits_share_no_problem_and_difficulty_filters() -> None:
     env = CodeFunctions(difficulties=("hard",))
-    train = {p["id"] for p in env.split_problems("train")}
-    test = {p["id"] for p in env.split_problems("test")}
+    train = {p["id"] for p in env.split_records("train")}
+    test = {p["id"] for p in env.split_records("test")}
     assert train and test and not train & test
     assert all(t.tags == ("difficulty:hard",) for t in env.tasks(10, "test"))
     assert env.task(0, "test").info["problem"] == env.task(len(test), "test").info["problem"]

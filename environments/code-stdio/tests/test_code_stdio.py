@@ -69,8 +69,8 @@ def test_tasks_are_rescored_identically_and_knobs_work() -> None:
     again = env.score(rlhub.Task.model_validate_json(task.model_dump_json()), [oracle])
     assert first.value == again.value == 1.0
     assert env.score(task, [rlhub.Message.assistant("no code")]).status == rlhub.ScoreStatus.unparseable
-    train = {p.id for p in env.split_problems("train")}
-    test = {p.id for p in env.split_problems("test")}
+    train = {p.id for p in env.split_records("train")}
+    test = {p.id for p in env.split_records("test")}
     assert train and test and not train & test
     assert env.task(0, "train").info["case_seed"] != env.task(1, "train").info["case_seed"]
     with pytest.raises(rlhub.ConfigError):

@@ -103,7 +103,10 @@ class Environment:
         """Annotated, non-ClassVar attributes of subclasses: name -> (type, default)."""
         fields: dict[str, tuple[Any, Any]] = {}
         for klass in reversed(cls.__mro__):
-            if klass in (object, Environment, SingleTurnEnv, MultiTurnEnv, ToolEnv):
+            if (
+                klass in (object, Environment, SingleTurnEnv, MultiTurnEnv, ToolEnv)
+                or klass.__module__ == "rlhub.core.dataset"
+            ):
                 continue
             hints = typing.get_type_hints(klass)
             for name in inspect.get_annotations(klass):

@@ -13,7 +13,6 @@ split is the `i`-th bug of that split in a seed-dependent order, wrapping around
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -21,7 +20,7 @@ from importlib.resources import files
 from typing import Any
 
 import rlhub
-from rlhub.core.env import SPLITS
+from rlhub.core.dataset import FromRecords
 from rlhub.verify import code as verify_code
 
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -38,10 +37,6 @@ INSTRUCTIONS = (
 def bugs() -> tuple[dict[str, Any], ...]:
     text = files("rlhub_code_bugfix").joinpath("bugs.jsonl").read_text()
     return tuple(json.loads(line) for line in text.splitlines() if line.strip())
-
-
-def _bucket(key: str) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % 10_000
 
 
 def _entry(signature: str) -> str:
@@ -70,7 +65,7 @@ def report_tests(source: str, tests: Sequence[str], visible: int, timeout_s: flo
 
 
 @rlhub.environment("rlhub/code-bugfix", version="0.1.0")
-class CodeBugfix(rlhub.ToolEnv):
+class CodeBugfix(FromRecords, rlhub.ToolEnv):
     """Fix a buggy Python function with a test-running tool; reward = fraction of tests passed."""
 
     difficulties: tuple[str, ...] = DIFFICULTIES
@@ -91,22 +86,17 @@ class CodeBugfix(rlhub.ToolEnv):
         if not 0 < self.timeout_s <= 60:
             raise rlhub.ConfigError("timeout_s must be in (0, 60]")
 
-    def split_bugs(self, split: str, seed: int = 0) -> list[dict[str, Any]]:
-        chosen = [
-            b
-            for b in bugs()
-            if b["difficulty"] in self.difficulties
-            and ("test" if _bucket(b["problem"]) < self.test_fraction * 10_000 else "train") == split
-        ]
-        return sorted(chosen, key=lambda b: _bucket(f"{seed}:{b['id']}"))
+    def records(self) -> list[dict[str, Any]]:
+        return [b for b in bugs() if b["difficulty"] in self.difficulties]
 
-    def task(self, index: int, split: str = "train", seed: int = 0) -> rlhub.Task:
-        if split not in SPLITS:
-            raise rlhub.ConfigError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
-        pool = self.split_bugs(split, seed)
-        if not pool:
-            raise rlhub.ConfigError(f"{self.spec}: no {split} bugs with difficulties {self.difficulties}")
-        return self._finish(self.bug_task(pool[index % len(pool)]), split, seed, index)
+    def split_key(self, record: dict[str, Any]) -> str:
+        return str(record["problem"])  # every bug of a problem in the same split
+
+    def order_key(self, record: dict[str, Any]) -> str:
+        return str(record["id"])
+
+    def record_task(self, record: dict[str, Any]) -> rlhub.Task:
+        return self.bug_task(record)
 
     def bug_task(self, bug: dict[str, Any]) -> rlhub.Task:
         entry = _entry(bug["signature"])

@@ -10,14 +10,13 @@ seed-dependent order, wrapping around (`i` modulo the number of problems).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 import rlhub
-from rlhub.core.env import SPLITS
+from rlhub.core.dataset import FromRecords
 from rlhub.verify import code
 
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -33,10 +32,6 @@ def problems() -> tuple[dict[str, Any], ...]:
     """The shipped problems, in file order."""
     text = files("rlhub_code_functions").joinpath("problems.jsonl").read_text()
     return tuple(json.loads(line) for line in text.splitlines() if line.strip())
-
-
-def _bucket(key: str) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % 10_000
 
 
 def _arg_text(value: Any) -> str:
@@ -63,7 +58,7 @@ def asserts(problem: dict[str, Any]) -> list[str]:
 
 
 @rlhub.environment("rlhub/code-functions", version="0.1.0")
-class CodeFunctions(rlhub.SingleTurnEnv):
+class CodeFunctions(FromRecords, rlhub.SingleTurnEnv):
     """Write a Python function from a spec; reward = fraction of hidden unit tests passed."""
 
     difficulties: tuple[str, ...] = DIFFICULTIES
@@ -83,23 +78,14 @@ class CodeFunctions(rlhub.SingleTurnEnv):
         if not 0 < self.timeout_s <= 60:
             raise rlhub.ConfigError("timeout_s must be in (0, 60]")
 
-    def split_problems(self, split: str, seed: int = 0) -> list[dict[str, Any]]:
-        """The problems of a split under the difficulty filter, in the seed's order."""
-        chosen = [
-            p
-            for p in problems()
-            if p["difficulty"] in self.difficulties
-            and ("test" if _bucket(p["id"]) < self.test_fraction * 10_000 else "train") == split
-        ]
-        return sorted(chosen, key=lambda p: _bucket(f"{seed}:{p['id']}"))
+    def records(self) -> list[dict[str, Any]]:
+        return [p for p in problems() if p["difficulty"] in self.difficulties]
 
-    def task(self, index: int, split: str = "train", seed: int = 0) -> rlhub.Task:
-        if split not in SPLITS:
-            raise rlhub.ConfigError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
-        pool = self.split_problems(split, seed)
-        if not pool:
-            raise rlhub.ConfigError(f"{self.spec}: no {split} problems with difficulties {self.difficulties}")
-        return self._finish(self.problem_task(pool[index % len(pool)]), split, seed, index)
+    def split_key(self, record: dict[str, Any]) -> str:
+        return str(record["id"])
+
+    def record_task(self, record: dict[str, Any]) -> rlhub.Task:
+        return self.problem_task(record)
 
     def problem_task(self, problem: dict[str, Any]) -> rlhub.Task:
         parts = [INSTRUCTIONS, "", f"```python\n{problem['signature']}:\n    ...\n```", "", problem["spec"]]

@@ -16,7 +16,7 @@ import random
 from functools import cache
 
 import rlhub
-from rlhub.core.env import SPLITS
+from rlhub.core.dataset import FromRecords
 from rlhub.verify import code
 from rlhub_code_stdio.problems import PROBLEMS, Problem
 
@@ -72,7 +72,7 @@ def score(response: str, reference: object, task: rlhub.Task) -> rlhub.Score:
 
 
 @rlhub.environment("rlhub/code-stdio", version="0.1.0")
-class CodeStdio(rlhub.SingleTurnEnv):
+class CodeStdio(FromRecords, rlhub.SingleTurnEnv):
     """Write a stdin/stdout program; reward = fraction of generated hidden cases answered exactly."""
 
     difficulties: tuple[str, ...] = DIFFICULTIES
@@ -94,19 +94,14 @@ class CodeStdio(rlhub.SingleTurnEnv):
         if not 1 <= self.cases <= 20 or not 0 < self.timeout_s <= 60:
             raise rlhub.ConfigError("cases must be 1-20 and timeout_s in (0, 60]")
 
-    def split_problems(self, split: str, seed: int = 0) -> list[Problem]:
-        chosen = [
-            p
-            for p in PROBLEMS
-            if p.difficulty in self.difficulties
-            and ("test" if _hash(p.id) % 10_000 < self.test_fraction * 10_000 else "train") == split
-        ]
-        return sorted(chosen, key=lambda p: _hash(f"{seed}:{p.id}"))
+    def records(self) -> list[Problem]:
+        return [p for p in PROBLEMS if p.difficulty in self.difficulties]
+
+    def split_key(self, record: Problem) -> str:
+        return record.id
 
     def task(self, index: int, split: str = "train", seed: int = 0) -> rlhub.Task:
-        if split not in SPLITS:
-            raise rlhub.ConfigError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
-        pool = self.split_problems(split, seed)
+        pool = self.split_records(split, seed)  # hidden cases depend on the index, so no record_task
         if not pool:
             raise rlhub.ConfigError(f"{self.spec}: no {split} problems with difficulties {self.difficulties}")
         problem = pool[index % len(pool)]
