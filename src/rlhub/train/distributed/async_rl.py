@@ -15,8 +15,8 @@ Top to bottom:
    policy (the log-probabilities the worker sent), clipped as usual: off-policy but corrected;
 4. after each update the trainer publishes the next version; at the end it tells workers to stop.
 
-Weights and rollouts travel through torch.distributed's TCPStore (`channels.py`); the store listens on
-MASTER_PORT + 1 of torchrun's rendezvous. Simplifications: the trainer never waits for fresh batches
+Weights and rollouts travel through torch.distributed's TCPStore (`channels.py`); rank 0 serves it on a
+free port that it announces over the process group. Simplifications: the trainer never waits for fresh batches
 (stale ones are dropped, not reweighted further); a worker that dies loses its in-flight batch; weights
 are sent whole each version (fine for small models; large ones want a broadcast or shared storage).
 """
@@ -61,9 +61,12 @@ class AsyncConfig:
 
 
 def _store(rank: int, world: int) -> TCPStore:
+    """A store for weights and rollouts: rank 0 listens on a free port and tells the others which."""
     host = os.environ.get("MASTER_ADDR", "127.0.0.1")
-    port = int(os.environ.get("MASTER_PORT", "29500")) + 1
-    return TCPStore(host, port, world, is_master=rank == 0, wait_for_workers=False)
+    store = TCPStore(host, 0, world, is_master=True, wait_for_workers=False) if rank == 0 else None
+    port = [store.port if store is not None else 0]
+    dist.broadcast_object_list(port, src=0)
+    return store if store is not None else TCPStore(host, port[0], world, is_master=False)
 
 
 def run_worker(config: TrainConfig, store: TCPStore, rank: int) -> None:
