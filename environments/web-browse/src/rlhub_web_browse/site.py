@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from urllib.parse import parse_qs, quote, urlsplit
@@ -66,32 +67,29 @@ class Page:
     def links(self) -> list[Link]:
         return [s for line in self.lines for s in line if isinstance(s, Link)]
 
-    def text(self) -> str:
-        """The body as text, links shown as `[n] text` (what both backends show the model)."""
+    def _lines(self, link: Callable[[int, Link], str], plain: Callable[[str], str]) -> list[str]:
+        """Each line rendered, links numbered from 1 across the page in order."""
         out, n = [], 0
         for line in self.lines:
             parts = []
             for segment in line:
                 if isinstance(segment, Link):
                     n += 1
-                    parts.append(f"[{n}] {segment.text}")
+                    parts.append(link(n, segment))
                 else:
-                    parts.append(segment)
+                    parts.append(plain(segment))
             out.append("".join(parts))
-        return "\n".join(out)
+        return out
+
+    def text(self) -> str:
+        """The body as text, links shown as `[n] text` (what both backends show the model)."""
+        return "\n".join(self._lines(lambda n, link: f"[{n}] {link.text}", str))
 
     def html(self) -> str:
         """The page as HTML whose visible text equals `text()` line for line."""
-        body, n = [], 0
-        for line in self.lines:
-            parts = []
-            for segment in line:
-                if isinstance(segment, Link):
-                    n += 1
-                    parts.append(f'<a href="{html.escape(segment.url)}">[{n}] {html.escape(segment.text)}</a>')
-                else:
-                    parts.append(html.escape(segment))
-            body.append("".join(parts))
+        body = self._lines(
+            lambda n, link: f'<a href="{html.escape(link.url)}">[{n}] {html.escape(link.text)}</a>', html.escape
+        )
         return (
             f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(self.title)}</title></head>'
             f'<body style="white-space: pre-wrap">{chr(10).join(body)}</body></html>'
