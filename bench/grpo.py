@@ -1,4 +1,5 @@
-"""GRPO steps per second: rlhub vs TRL's GRPOTrainer, same model, environment, batch and steps, on CPU.
+"""GRPO steps per second: rlhub vs TRL's GRPOTrainer, same model, environment, batch and steps, on CPU
+(or both on `--device cuda`).
 
 Both start from the same warm-started tiny model (a short SFT on 1-digit addition from
 `rlhub/arithmetic`, or `--init DIR --digits N`, so rewards are neither all 0 nor all 1), then run the
@@ -22,6 +23,8 @@ import torch
 
 DIGITS = 1
 """Operand digits of the addition tasks (`--digits`)."""
+DEVICE = "cpu"
+"""Where both sides train (`--device`)."""
 
 
 def config(out: Path, model: Path, **overrides: object):  # type: ignore[no-untyped-def]
@@ -34,6 +37,7 @@ def config(out: Path, model: Path, **overrides: object):  # type: ignore[no-unty
         "env.max_tokens": "5",
         "run.out": str(out),
         "run.progress": "false",
+        "model.device": DEVICE,
     }
     values.update({k: str(v) for k, v in overrides.items()})
     return load_config(None, values)
@@ -55,7 +59,7 @@ def accuracy(model_dir: Path, tasks: int) -> float:
     from rlhub.train.modeling import load_policy
 
     env = load("rlhub/arithmetic", digits=DIGITS, instruction=False)
-    return evaluate(env, LocalModelClient(load_policy(model_dir, "cpu"), max_tokens=5), "test", tasks, 7).accuracy
+    return evaluate(env, LocalModelClient(load_policy(model_dir, DEVICE), max_tokens=5), "test", tasks, 7).accuracy
 
 
 def run_rlhub(work: Path, init: Path, steps: int, prompts: int, group: int) -> tuple[float, Path]:
@@ -86,7 +90,7 @@ def run_trl(work: Path, init: Path, steps: int, prompts: int, group: int) -> tup
 
     args = GRPOConfig(
         output_dir=str(work / "trl"),
-        use_cpu=True,
+        use_cpu=DEVICE == "cpu",
         max_steps=steps,
         per_device_train_batch_size=prompts * group,
         num_generations=group,
@@ -125,10 +129,11 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=32)
     parser.add_argument("--group", type=int, default=8)
     parser.add_argument("--digits", type=int, default=1, help="Operand digits (match --init's training).")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (both sides run there).")
     parser.add_argument("--init", type=Path, default=None, help="Start from this model instead of a fresh warm start.")
     options = parser.parse_args()
-    global DIGITS
-    DIGITS = options.digits
+    global DIGITS, DEVICE
+    DIGITS, DEVICE = options.digits, options.device
     steps = options.steps or (6 if options.quick else 30)
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -149,6 +154,7 @@ def main() -> None:
         "reward_after": after,
         "peer_reward_after": peer_after,
         "peer": "trl.GRPOTrainer",
+        "device": torch.cuda.get_device_name() if DEVICE == "cuda" else "cpu",
     }
     print(json.dumps(result))
 

@@ -21,7 +21,15 @@ def test_answers_follow_precedence() -> None:
         assert int(task.answer) == eval(expression)
 
 
-@pytest.mark.parametrize("config", [{"digits": 0}, {"terms": 9}, {"operators": "/"}, {"level": 42}])
+def test_equation_style_is_the_bare_expression() -> None:
+    env = Arithmetic(terms=3, operators="+-*", instruction=False, style="equation")
+    for task in env.tasks(30):
+        expression, equals, rest = task.prompt[0].content.partition("=")
+        assert equals and not rest and " " not in expression
+        assert int(task.answer) == eval(expression)
+
+
+@pytest.mark.parametrize("config", [{"digits": 0}, {"terms": 9}, {"operators": "/"}, {"level": 42}, {"style": "poem"}])
 def test_bad_config_is_a_config_error(config: dict[str, object]) -> None:
     with pytest.raises(rlhub.ConfigError):
         Arithmetic(**config)

@@ -36,6 +36,9 @@ class Arithmetic(rlhub.SingleTurnEnv):
     """Operators to draw from, any of '+-*'."""
     instruction: bool = True
     """Append 'Answer with just the number.' to the prompt."""
+    style: str = "question"
+    """Prompt wording: 'question' ("What is 73 + 58?") or 'equation' ("73+58=", a third of the tokens,
+    for small models trained on CPU)."""
 
     rubric = rlhub.Rubric(correct=numeric.score)
 
@@ -52,6 +55,8 @@ class Arithmetic(rlhub.SingleTurnEnv):
             raise rlhub.ConfigError("digits must be 1-9 and terms 2-6")
         if not self.operators or set(self.operators) - set("+-*"):
             raise rlhub.ConfigError("operators must be a non-empty subset of '+-*'")
+        if self.style not in ("question", "equation"):
+            raise rlhub.ConfigError("style must be 'question' or 'equation'")
 
     def make_task(self, rng: random.Random) -> rlhub.Task:
         numbers = [rng.randint(0, 10**self.digits - 1) for _ in range(self.terms)]
@@ -59,5 +64,6 @@ class Arithmetic(rlhub.SingleTurnEnv):
         expression = str(numbers[0]) + "".join(f" {op} {n}" for op, n in zip(ops, numbers[1:], strict=True))
         answer = eval(expression, {"__builtins__": {}})  # digits and + - * only, built above
         suffix = " Answer with just the number." if self.instruction else ""
+        prompt = f"{expression.replace(' ', '')}=" if self.style == "equation" else f"What is {expression}?"
         tags = (f"terms:{self.terms}", f"digits:{self.digits}", *sorted(f"op:{o}" for o in set(ops)))
-        return rlhub.Task(prompt=f"What is {expression}?{suffix}", answer=str(answer), tags=tags)
+        return rlhub.Task(prompt=prompt + suffix, answer=str(answer), tags=tags)
