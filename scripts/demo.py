@@ -159,7 +159,8 @@ def main() -> None:
     wait_http(f"http://127.0.0.1:{port}/v1/models", 120)
     rlhub("eval", "rlhub/arithmetic", "--model", "tiny-grpo", "--base-url", f"http://127.0.0.1:{port}/v1",
           "-n", "50", "--split", "test", "--temperature", "0", "--max-tokens", "5", "--quiet",
-          "-C", "digits=2", "-C", "instruction=false", "-C", "style=equation", "--out", str(runs / "tiny-served"), env=env)  # fmt: skip
+          "-C", "digits=2", "-C", "instruction=false", "-C", "style=equation",
+          "--out", str(runs / "tiny-served"), env=env)  # fmt: skip
     server.terminate()
 
     title("Done")
