@@ -170,7 +170,7 @@ def workers_gone(group: int) -> bool:
 
 
 TOTAL = 200
-"""Rollouts in the killed run: at 50 ms each, two at a time, the run outlasts a loaded machine's delays."""
+"""Rollouts in the killed run: at 50 ms each, two at a time, the signal lands mid-run on a loaded machine."""
 
 
 @pytest.mark.slow
@@ -181,7 +181,13 @@ def test_killed_run_resumes_without_repeats(
     out_file = tmp_path / "run.jsonl"
     command = [sys.executable, "-m", "rlhub", "eval", str(env_file), "--model", "stub", "--base-url", slow_stub]
     command += ["-n", str(TOTAL), "-c", "2", "--out", str(out_file), "-q"]  # ~5 s: time to land the signal
-    proc = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(  # SIGINT restored: CI may start us as a background job, which ignores it
+        command,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if out_file.exists() and out_file.read_bytes().count(b'"type":"rollout"') >= 10:
