@@ -44,8 +44,13 @@ class RunConfig:
     warmup: int = 50
     decay: bool = False
     """Cosine-decay the inner learning rate to 10% over the run (after the warm-up)."""
+    data: str = "arithmetic"
+    """Workload (`lm.py`): 'arithmetic' (a+b=c lines, loss on the answer) or 'text' (character-level
+    language modelling on the Python standard library's source)."""
     digits: int = 3
     """Operand digits of the a+b=c lines."""
+    context: int = 32
+    """Characters per training window of the text workload."""
     hidden: int = 96
     layers: int = 3
     seed: int = 0
@@ -121,12 +126,20 @@ class Checkpoints:
 
 
 @torch.no_grad()
-def validation_loss(model: torch.nn.Module, config: RunConfig) -> float:
-    ids, labels = lm.batch(lm.validation_indices(config.val_size), config.digits)
+def validation_loss(model: torch.nn.Module, workload: lm.Workload, config: RunConfig) -> float:
+    ids, labels = workload.batch(lm.validation_indices(config.val_size))
     model.eval()
     loss = float(lm.loss_of(model, ids, labels))
     model.train()
     return loss
+
+
+def make_workload(config: RunConfig) -> lm.Workload:
+    if config.data == "arithmetic":
+        return lm.Arithmetic(config.digits)
+    if config.data == "text":
+        return lm.Text(lm.stdlib_corpus(), config.context)
+    raise SystemExit(f"--data must be 'arithmetic' or 'text', not {config.data!r}")
 
 
 def weights_digest(model: torch.nn.Module) -> str:
@@ -166,7 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"rank{rank}.pid").write_text(str(os.getpid()))
-    model = lm.tiny_model(config.hidden, config.layers, seed=config.seed)
+    workload = make_workload(config)
+    model = lm.tiny_model(workload, config.hidden, config.layers, seed=config.seed)
     meter = CommMeter()
     diloco = DiLoCo(model, config.diloco, meter) if config.mode == "diloco" else None
     trained = _counted_ddp(model, meter) if config.mode == "ddp" else model
@@ -189,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     per_worker = config.batch // world
     began = time.perf_counter()
     for step in range(start, config.steps):
-        ids, labels = lm.batch(lm.train_indices(step, rank, world, per_worker), config.digits)
+        ids, labels = workload.batch(lm.train_indices(step, rank, world, per_worker))
         loss = lm.loss_of(trained, ids, labels)
         loss.backward()
         optimizer.step()
@@ -210,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
         if log is not None and (done % config.log_every == 0 or done == config.steps):
             record = {"step": done, "loss": loss.item(), **meter.as_dict()}
             if synced:
-                record["val_loss"] = validation_loss(model, config)
+                record["val_loss"] = validation_loss(model, workload, config)
             log.write(json.dumps(record) + "\n")
             log.flush()
     if diloco is not None and diloco.step % config.diloco.inner_steps != 0:
@@ -221,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
             "mode": config.mode,
             "world": world,
             "steps": config.steps,
-            "val_loss": validation_loss(model, config),
+            "val_loss": validation_loss(model, workload, config),
             "bytes_sent": meter.bytes_sent,
             "calls": meter.calls,
             "wall_s": wall,
