@@ -8,12 +8,13 @@ counted), the step at which DDP first reached DiLoCo's final loss, and projects 
 
 Workloads (`--data`, see `rlhub/train/distributed/lm.py`):
 - `text` (default): character-level language modelling on the Python standard library's source, a
-  2-layer, 64-wide GPT, AdamW at the learning rate where DDP did best (1e-2, cosine decay). Seeds agree
-  to within about 1%, so a 2% gap can be resolved.
-- `arithmetic`: answers of `a+b=c` lines, 3-layer, 96-wide GPT, lr 3e-3 constant. It learns in jumps
-  and one seed's loss moves by about 20%: the gap there is real but a 2% target cannot be resolved.
+  2-layer, 64-wide GPT, AdamW at the learning rate where DDP did best (1e-2, cosine decay), 3,000 steps
+  (60 DiLoCo rounds). Seeds agree to within about 1%, so a 2% gap can be resolved.
+- `arithmetic`: answers of `a+b=c` lines, 3-layer, 96-wide GPT, lr 3e-3 constant, 1,500 steps. It
+  learns in jumps and one seed's loss moves by about 20%: the gap there is real, but a 2% target
+  cannot be resolved.
 
-    python bench/diloco.py                    # text, 1,500 steps x 3 seeds x 3 arms: about 7 minutes on 2 cores
+    python bench/diloco.py                    # text, 3,000 steps x 3 seeds x 3 arms: about 12 minutes on 2 cores
     python bench/diloco.py --data arithmetic  # the jumpy workload
     python bench/diloco.py --quick            # a short run to check the plumbing (under a minute)
 Last line: JSON with ddp_loss, diloco_loss, loss_gap_pct, bytes_ratio, bytes_ratio_int8 and more.
@@ -35,10 +36,11 @@ from rlhub.train.distributed.comm import projected_seconds
 
 LINKS = {"1 Gbit/s": (1e9, 0.001), "100 Mbit/s": (1e8, 0.02)}
 WORKLOADS = {
-    "text": ["--data", "text", "--hidden", "64", "--layers", "2", "--lr", "1e-2", "--decay", "true"],
-    "arithmetic": ["--data", "arithmetic", "--hidden", "96", "--layers", "3", "--lr", "3e-3"],
-}
-"""Workload -> model and inner-optimizer arguments, shared by every arm."""
+    "text": (3000, ["--data", "text", "--hidden", "64", "--layers", "2", "--lr", "1e-2", "--decay", "true",
+                    "--val-size", "2048"]),
+    "arithmetic": (1500, ["--data", "arithmetic", "--hidden", "96", "--layers", "3", "--lr", "3e-3"]),
+}  # fmt: skip
+"""Workload -> (default steps, model and inner-optimizer arguments shared by every arm)."""
 DILOCO = ["--mode", "diloco", "--inner-steps", "50", "--outer-lr", "0.8", "--outer-momentum", "0.6"]
 ARMS = {"DDP": ["--mode", "ddp"], "DiLoCo H=50": DILOCO, "DiLoCo H=50 int8": [*DILOCO, "--compression", "int8"]}
 """Arm name -> arguments (outer Nesterov 0.8 / 0.6: the best found on both workloads, docs/distributed.md)."""
@@ -73,7 +75,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int)
     parser.add_argument("--seeds", default=None, help="Comma-separated model seeds (default 0,1,2; --quick: 0).")
     args = parser.parse_args()
-    steps = args.steps or (100 if args.quick else 1500)
+    default_steps, workload = WORKLOADS[args.data]
+    steps = args.steps or (100 if args.quick else default_steps)
     seeds = [int(s) for s in (args.seeds or ("0" if args.quick else "0,1,2")).split(",")]
     size = ["--hidden", "32", "--layers", "1", "--val-size", "128"] if args.quick else []
     results: dict[str, list[dict[str, object]]] = {name: [] for name in ARMS}
@@ -81,7 +84,7 @@ def main() -> None:
         for seed in seeds:
             for name, arm in ARMS.items():
                 out = Path(tmp) / f"{name.replace(' ', '_')}-{seed}"
-                common = [*WORKLOADS[args.data], "--steps", str(steps), "--log-every", "50", "--seed", str(seed)]
+                common = [*workload, "--steps", str(steps), "--log-every", "50", "--seed", str(seed)]
                 results[name].append(run(out, [*common, *size, *arm]))
 
     def loss(name: str) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import socket
@@ -20,7 +21,14 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from rlhub.train.distributed.comm import CommMeter, projected_seconds
-from rlhub.train.distributed.diloco import BLOCK, DiLoCo, DilocoConfig, dequantize_int8, quantize_int8
+from rlhub.train.distributed.diloco import (
+    BLOCK,
+    DiLoCo,
+    DilocoConfig,
+    dequantize_int8,
+    quantize_int8,
+    split_evenly,
+)
 
 
 def test_int8_round_trip_error_is_bounded_per_block() -> None:
@@ -147,3 +155,57 @@ def _kill_a_worker_and_finish(run: subprocess.Popen[bytes], interrupted_dir: Pat
             assert rerun.wait(timeout=300) == 0
         finally:
             _stop(rerun, interrupted_dir)
+
+
+@pytest.mark.slow
+def test_diloco_learns_the_text_workload_and_counts_one_collective_per_round(tmp_path: Path) -> None:
+    run = _torchrun(tmp_path, "--data", "text", "--lr", "1e-2")
+    try:
+        assert run.wait(timeout=300) == 0
+    finally:
+        _stop(run, tmp_path)
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["val_loss"] < math.log(128) - 1.0  # well below a uniform guess over 128 bytes after 60 steps
+    assert result["calls"] == 1 + 60 // 10  # the start checksum, then one flat all-reduce per round
+
+
+def test_fragments_are_contiguous_and_about_equal() -> None:
+    assert split_evenly([10, 10, 10, 10], 2) == [[0, 1], [2, 3]]
+    assert split_evenly([30, 1, 1, 1, 27], 2) == [[0], [1, 2, 3, 4]]
+    assert split_evenly([5, 5], 1) == [[0, 1]]
+    with pytest.raises(ValueError, match="non-empty"):
+        split_evenly([5, 5], 3)
+
+
+def _streaming_worker(rank: int, port: int, results: dict[int, list[float]]) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    model = torch.nn.Linear(2, 1)  # fragments: the weight (2 values), then the bias (1 value)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0, 2.0]]))
+        model.bias.fill_(0.0)
+    diloco = DiLoCo(model, DilocoConfig(inner_steps=2, fragments=2, outer_lr=1.0, outer_momentum=0.0), CommMeter())
+    trace = []
+    for _ in range(3):
+        with torch.no_grad():  # worker r moves every weight by -(r + 1) * 0.1 per step
+            model.weight -= 0.1 * (rank + 1)
+            model.bias -= 0.1 * (rank + 1)
+        diloco.after_inner_step()
+        trace += [model.weight[0, 0].item(), model.bias.item()]
+    diloco.finish()
+    results[rank] = [*trace, *model.weight.flatten().tolist(), model.bias.item(), diloco.meter.bytes_sent]
+    dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_streaming_syncs_each_fragment_once_per_round_at_staggered_steps() -> None:
+    with mp.Manager() as manager:
+        results = manager.dict()
+        mp.spawn(_streaming_worker, args=(_free_port(), results), nprocs=2, join=True)
+        zero, one = results[0], results[1]
+    # Step 1: only the bias (offset H/F = 1) is averaged; the weights still differ between workers.
+    assert zero[1] == one[1] == pytest.approx(-0.15) and zero[0] == pytest.approx(0.9) and one[0] == pytest.approx(0.8)
+    # Step 2: the weight fragment's turn; step 3: the bias again. finish() then syncs the weight (last at step 2).
+    assert zero[2] == one[2] == pytest.approx(0.7) and zero[5] == one[5] == pytest.approx(-0.45)
+    assert zero[6:9] == pytest.approx([1.0 - 0.45, 2.0 - 0.45, -0.45]) and zero[6:9] == one[6:9]
+    assert zero[9] == 8 + 4 * 2 + 8 * 2  # checksum, the bias twice (4 bytes), the weight twice (8 bytes)

@@ -3,6 +3,11 @@
 start-of-round weights by an outer optimizer (Nesterov SGD, lr 0.7, momentum 0.9 in the paper). All
 workers then continue from the same weights. Communication happens once every H steps.
 
+Streaming (`fragments` > 1, after Streaming DiLoCo, Douillard et al. 2025): the parameters are cut into
+F contiguous fragments of about equal size, and fragment f synchronises at steps f*H/F, H + f*H/F, ...
+Each fragment still travels once per H steps (the same total bytes), but a synchronisation sends 1/F of
+the model, so the peak bandwidth a link must carry drops F-fold.
+
 Pseudo-gradients can be sent as fp32, fp16, or int8 with one scale per block of 1,024 values (gathered, because
 summing int8 would overflow); with `error_feedback` the quantisation error is added to the next
 round's pseudo-gradient so nothing is lost for good.
@@ -45,6 +50,8 @@ class DilocoConfig:
     warmup_steps: int = 0
     """Synchronise every step (H = 1, plain averaging) for this many first steps: workers start
     together off the initial plateau before drifting apart for H steps."""
+    fragments: int = 1
+    """Streaming: synchronise the model in this many staggered fragments (1 = all at once)."""
 
 
 BLOCK = 1024
@@ -62,6 +69,36 @@ def dequantize_int8(values: torch.Tensor, scale: torch.Tensor, numel: int) -> to
     return (values.float() * scale).flatten()[:numel]
 
 
+def split_evenly(sizes: list[int], parts: int) -> list[list[int]]:
+    """Cut a sequence of tensor sizes into `parts` contiguous groups of about equal total size."""
+    total, running = sum(sizes), 0
+    groups: list[list[int]] = [[] for _ in range(parts)]
+    for index, size in enumerate(sizes):
+        groups[min(parts - 1, running * parts // total)].append(index)
+        running += size
+    if any(not group for group in groups):
+        raise ValueError(f"cannot cut {len(sizes)} tensors into {parts} non-empty fragments")
+    return groups
+
+
+class _Fragment:
+    """The parameters synchronised together, their start-of-round copy and their outer optimizer."""
+
+    def __init__(self, params: list[torch.nn.Parameter], config: DilocoConfig, offset: int):
+        self.params = params
+        self.offset = offset
+        self.anchor = [p.detach().clone() for p in params]
+        self.outer = torch.optim.SGD(
+            self.anchor,
+            lr=config.outer_lr,
+            momentum=config.outer_momentum,
+            nesterov=config.nesterov and config.outer_momentum > 0,
+        )
+        size = sum(p.numel() for p in params)
+        self.residual: torch.Tensor | None = torch.zeros(size) if config.error_feedback else None
+        self.last_sync = 0
+
+
 class DiLoCo:
     def __init__(self, model: torch.nn.Module, config: DilocoConfig, meter: CommMeter):
         self.model = model
@@ -69,15 +106,11 @@ class DiLoCo:
         self.meter = meter
         self.params = [p for p in model.parameters() if p.requires_grad]
         self._check_same_start()
-        self.anchor = [p.detach().clone() for p in self.params]
-        self.outer = torch.optim.SGD(
-            self.anchor,
-            lr=config.outer_lr,
-            momentum=config.outer_momentum,
-            nesterov=config.nesterov and config.outer_momentum > 0,
-        )
-        size = sum(p.numel() for p in self.params)
-        self.residual: torch.Tensor | None = torch.zeros(size) if config.error_feedback else None
+        groups = split_evenly([p.numel() for p in self.params], config.fragments)
+        self.fragments = [
+            _Fragment([self.params[i] for i in group], config, f * config.inner_steps // config.fragments)
+            for f, group in enumerate(groups)
+        ]
         self.step = 0
         self.rounds = 0
 
@@ -90,44 +123,55 @@ class DiLoCo:
             raise RuntimeError("workers start from different weights: seed the model initialisation identically")
 
     def after_inner_step(self) -> bool:
-        """Count an inner step; synchronise when a round ends. Returns True when it synchronised."""
+        """Count an inner step; synchronise the fragments whose turn it is. Returns True when any did."""
         self.step += 1
         if self.step <= self.config.warmup_steps:
             self._average_weights()
             return True
-        if (self.step - self.config.warmup_steps) % self.config.inner_steps == 0:
-            self.sync()
-            return True
-        return False
+        since_warmup = self.step - self.config.warmup_steps
+        due = [f for f in self.fragments if since_warmup % self.config.inner_steps == f.offset]
+        for fragment in due:
+            self._sync(fragment)
+        if due and due[-1] is self.fragments[-1]:
+            self.rounds += 1
+        return bool(due)
+
+    def finish(self) -> None:
+        """Synchronise every fragment not synchronised at this step, so all workers end on shared weights."""
+        for fragment in self.fragments:
+            if fragment.last_sync != self.step:
+                self._sync(fragment)
 
     @torch.no_grad()
     def _average_weights(self) -> None:
         flat = self.meter.all_reduce_mean(torch.cat([p.data.flatten() for p in self.params]))
         offset = 0
-        for p, anchor in zip(self.params, self.anchor, strict=True):
-            p.data.copy_(flat[offset : offset + p.numel()].view_as(p))
-            anchor.copy_(p.data)
-            offset += p.numel()
+        for fragment in self.fragments:
+            for p, anchor in zip(fragment.params, fragment.anchor, strict=True):
+                p.data.copy_(flat[offset : offset + p.numel()].view_as(p))
+                anchor.copy_(p.data)
+                offset += p.numel()
 
     @torch.no_grad()
-    def sync(self) -> None:
-        """Average pseudo-gradients, take one outer step, reset every worker to the new weights.
-        All tensors travel as one flat buffer: one collective per round, not one per tensor."""
-        delta = torch.cat([(anchor - p.data).flatten() for p, anchor in zip(self.params, self.anchor, strict=True)])
-        if self.residual is not None:
-            delta += self.residual
+    def _sync(self, fragment: _Fragment) -> None:
+        """Average a fragment's pseudo-gradients, take one outer step, reset every worker to the new
+        weights. The fragment travels as one flat buffer: one collective, not one per tensor."""
+        pairs = list(zip(fragment.params, fragment.anchor, strict=True))
+        delta = torch.cat([(anchor - p.data).flatten() for p, anchor in pairs])
+        if fragment.residual is not None:
+            delta += fragment.residual
         averaged = self._average(delta)
-        if self.residual is not None:
-            self.residual = delta - self._roundtrip(delta)
+        if fragment.residual is not None:
+            fragment.residual = delta - self._roundtrip(delta)
         offset = 0
-        for anchor in self.anchor:
+        for anchor in fragment.anchor:
             anchor.grad = averaged[offset : offset + anchor.numel()].view_as(anchor).clone()
             offset += anchor.numel()
-        self.outer.step()
-        self.outer.zero_grad(set_to_none=True)
-        for p, anchor in zip(self.params, self.anchor, strict=True):
+        fragment.outer.step()
+        fragment.outer.zero_grad(set_to_none=True)
+        for p, anchor in pairs:
             p.data.copy_(anchor)
-        self.rounds += 1
+        fragment.last_sync = self.step
 
     def _roundtrip(self, delta: torch.Tensor) -> torch.Tensor:
         """What the other workers receive of our delta after compression."""
@@ -152,20 +196,28 @@ class DiLoCo:
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            "anchor": [a.clone() for a in self.anchor],
-            "outer": self.outer.state_dict(),
-            "residual": self.residual,
+            "fragments": [
+                {
+                    "anchor": [a.clone() for a in f.anchor],
+                    "outer": f.outer.state_dict(),
+                    "residual": f.residual,
+                    "last_sync": f.last_sync,
+                }
+                for f in self.fragments
+            ],
             "step": self.step,
             "rounds": self.rounds,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        for anchor, saved in zip(self.anchor, state["anchor"], strict=True):
-            anchor.copy_(saved)
-        self.outer.load_state_dict(state["outer"])
-        self.residual = state["residual"]
+        for fragment, saved in zip(self.fragments, state["fragments"], strict=True):
+            for anchor, value in zip(fragment.anchor, saved["anchor"], strict=True):
+                anchor.copy_(value)
+            fragment.outer.load_state_dict(saved["outer"])
+            fragment.residual = saved["residual"]
+            fragment.last_sync = saved["last_sync"]
         self.step = state["step"]
         self.rounds = state["rounds"]
 
 
-__all__ = ["Compression", "DiLoCo", "DilocoConfig", "dequantize_int8", "quantize_int8"]
+__all__ = ["Compression", "DiLoCo", "DilocoConfig", "dequantize_int8", "quantize_int8", "split_evenly"]

@@ -227,8 +227,8 @@ def main(argv: list[str] | None = None) -> None:
                 record["val_loss"] = validation_loss(model, workload, config)
             log.write(json.dumps(record) + "\n")
             log.flush()
-    if diloco is not None and diloco.step % config.diloco.inner_steps != 0:
-        diloco.sync()  # end on shared weights
+    if diloco is not None:
+        diloco.finish()  # end on shared weights
     wall = time.perf_counter() - began
     if rank == 0:
         result = {
