@@ -1,7 +1,8 @@
 """DDP vs DiLoCo on 2 CPU workers (gloo over loopback): same model, data, samples and learning-rate schedule.
 
-Runs `rlhub.train.distributed.run` under torchrun for each seed in three arms — DDP (all-reduce every
-step), DiLoCo with H = 50 inner steps and fp32 pseudo-gradients, and the same with int8 — then compares
+Runs `rlhub.train.distributed.run` under torchrun for each seed in four arms — DDP (all-reduce every
+step), DiLoCo with H = 50 inner steps and fp32 pseudo-gradients, the same with int8 (error feedback),
+and int8 every 13 steps (the same bytes as H = 50 in fp32) — then compares
 the median final validation loss over the seeds, the bytes each worker sent (every collective's payload
 counted), the step at which DDP first reached DiLoCo's final loss, and projects wall-clock time at
 1 Gbit/s and 100 Mbit/s from measured compute time and bytes.
@@ -14,10 +15,12 @@ Workloads (`--data`, see `rlhub/train/distributed/lm.py`):
   learns in jumps and one seed's loss moves by about 20%: the gap there is real, but a 2% target
   cannot be resolved.
 
-    python bench/diloco.py                    # text, 3,000 steps x 3 seeds x 3 arms: about 12 minutes on 2 cores
+    python bench/diloco.py                    # text, 3,000 steps x 3 seeds x 4 arms: about 16 minutes on 2 cores
     python bench/diloco.py --data arithmetic  # the jumpy workload
     python bench/diloco.py --quick            # a short run to check the plumbing (under a minute)
-Last line: JSON with ddp_loss, diloco_loss, loss_gap_pct, bytes_ratio, bytes_ratio_int8 and more.
+Last line: JSON with ddp_loss, diloco_loss, loss_gap_pct, bytes_ratio, bytes_ratio_int8, the same for the
+int8 arms (diloco_int8_loss, loss_gap_int8_pct; frequent_loss, frequent_gap_pct, frequent_bytes_ratio),
+and per arm the step at which DDP reached its final loss.
 """
 
 from __future__ import annotations
@@ -42,8 +45,15 @@ WORKLOADS = {
 }  # fmt: skip
 """Workload -> (default steps, model and inner-optimizer arguments shared by every arm)."""
 DILOCO = ["--mode", "diloco", "--inner-steps", "50", "--outer-lr", "0.8", "--outer-momentum", "0.6"]
-ARMS = {"DDP": ["--mode", "ddp"], "DiLoCo H=50": DILOCO, "DiLoCo H=50 int8": [*DILOCO, "--compression", "int8"]}
-"""Arm name -> arguments (outer Nesterov 0.8 / 0.6: the best found on both workloads, docs/distributed.md)."""
+INT8 = ["--compression", "int8", "--error-feedback", "true"]
+ARMS = {
+    "DDP": ["--mode", "ddp"],
+    "DiLoCo H=50": DILOCO,
+    "DiLoCo H=50 int8": [*DILOCO, *INT8],
+    "DiLoCo H=13 int8": ["--mode", "diloco", "--inner-steps", "13", "--outer-lr", "1", "--outer-momentum", "0", *INT8],
+}
+"""Arm name -> arguments. Outer Nesterov 0.8 / 0.6 did best at H = 50 on both workloads; the last arm
+spends the same bytes as H = 50 in fp32 on int8 every 13 steps, plainly averaged (docs/distributed.md)."""
 
 
 def run(out: Path, args: list[str]) -> dict[str, object]:
@@ -123,6 +133,10 @@ def main() -> None:
         "bytes_ratio_int8": round(sent("DDP") / sent("DiLoCo H=50 int8"), 1),
         "ddp_step_matching_diloco": ddp_step_matching("DiLoCo H=50"),
         "ddp_step_matching_int8": ddp_step_matching("DiLoCo H=50 int8"),
+        "frequent_loss": round(loss("DiLoCo H=13 int8"), 4),
+        "frequent_gap_pct": gap("DiLoCo H=13 int8"),
+        "frequent_bytes_ratio": round(sent("DDP") / sent("DiLoCo H=13 int8"), 1),
+        "ddp_step_matching_frequent": ddp_step_matching("DiLoCo H=13 int8"),
         "per_seed": {name: [round(float(r["val_loss"]), 4) for r in rs] for name, rs in results.items()},  # type: ignore[arg-type]
         "ddp_last_quarter_drop": round(statistics.median(last_quarter_drop(r["curve"]) for r in results["DDP"]), 4),  # type: ignore[arg-type]
         "steps": steps,
