@@ -209,20 +209,3 @@ def test_streaming_syncs_each_fragment_once_per_round_at_staggered_steps() -> No
     assert zero[2] == one[2] == pytest.approx(0.7) and zero[5] == one[5] == pytest.approx(-0.45)
     assert zero[6:9] == pytest.approx([1.0 - 0.45, 2.0 - 0.45, -0.45]) and zero[6:9] == one[6:9]
     assert zero[9] == 8 + 4 * 2 + 8 * 2  # checksum, the bias twice (4 bytes), the weight twice (8 bytes)
-
-
-def _lr_weighted_worker(rank: int, port: int, results: dict[int, list[bool]]) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=1)
-    diloco = DiLoCo(torch.nn.Linear(2, 1), DilocoConfig(inner_steps=2, rounds_by_lr=True), CommMeter())
-    results[rank] = [diloco.after_inner_step(scale) for scale in (1.0, 0.5, 0.5, 0.5, 0.5, 1.0)]
-    dist.destroy_process_group()
-
-
-@pytest.mark.slow
-def test_rounds_by_lr_lengthen_as_the_learning_rate_decays() -> None:
-    with mp.Manager() as manager:
-        results = manager.dict()
-        mp.spawn(_lr_weighted_worker, args=(_free_port(), results), nprocs=1, join=True)
-        # Progress 1, 1.5, 2 (sync), 2.5, 3, 4 (sync): a round of H = 2 full-rate steps took 3 steps.
-        assert results[0] == [False, False, True, False, False, True]

@@ -17,7 +17,7 @@ Usage in any training loop:
     diloco = DiLoCo(model, DilocoConfig(inner_steps=50), meter)
     for batch in data:
         loss(model, batch).backward(); inner_opt.step(); inner_opt.zero_grad()
-        diloco.after_inner_step()        # syncs every H steps (or pass the lr scale, see `rounds_by_lr`)
+        diloco.after_inner_step()        # syncs every H steps
 """
 
 from __future__ import annotations
@@ -52,10 +52,6 @@ class DilocoConfig:
     together off the initial plateau before drifting apart for H steps."""
     fragments: int = 1
     """Streaming: synchronise the model in this many staggered fragments (1 = all at once)."""
-    rounds_by_lr: bool = False
-    """Measure a round in learning-rate-weighted steps (a step at 10% of the peak rate counts 0.1), so
-    rounds lengthen as the rate decays and every round allows about the same drift between workers.
-    Needs `after_inner_step(lr_scale)`; with a decaying rate, lower `inner_steps` to keep the bytes."""
 
 
 BLOCK = 1024
@@ -90,8 +86,7 @@ class _Fragment:
 
     def __init__(self, params: list[torch.nn.Parameter], config: DilocoConfig, offset: int):
         self.params = params
-        self.due_at = float(offset or config.inner_steps)
-        """Round progress at which this fragment synchronises next."""
+        self.offset = offset
         self.anchor = [p.detach().clone() for p in params]
         self.outer = torch.optim.SGD(
             self.anchor,
@@ -117,7 +112,6 @@ class DiLoCo:
             for f, group in enumerate(groups)
         ]
         self.step = 0
-        self.progress = 0.0
         self.rounds = 0
 
     def _check_same_start(self) -> None:
@@ -128,18 +122,16 @@ class DiLoCo:
         if any(not torch.equal(s, checksum) for s in sums):
             raise RuntimeError("workers start from different weights: seed the model initialisation identically")
 
-    def after_inner_step(self, lr_scale: float = 1.0) -> bool:
-        """Count an inner step (taken at `lr_scale` times the peak learning rate); synchronise the
-        fragments whose turn it is. Returns True when any did."""
+    def after_inner_step(self) -> bool:
+        """Count an inner step; synchronise the fragments whose turn it is. Returns True when any did."""
         self.step += 1
         if self.step <= self.config.warmup_steps:
             self._average_weights()
             return True
-        self.progress += lr_scale if self.config.rounds_by_lr else 1.0
-        due = [f for f in self.fragments if self.progress >= f.due_at]
+        since_warmup = self.step - self.config.warmup_steps
+        due = [f for f in self.fragments if since_warmup % self.config.inner_steps == f.offset]
         for fragment in due:
             self._sync(fragment)
-            fragment.due_at += self.config.inner_steps
         if due and due[-1] is self.fragments[-1]:
             self.rounds += 1
         return bool(due)
@@ -210,12 +202,10 @@ class DiLoCo:
                     "outer": f.outer.state_dict(),
                     "residual": f.residual,
                     "last_sync": f.last_sync,
-                    "due_at": f.due_at,
                 }
                 for f in self.fragments
             ],
             "step": self.step,
-            "progress": self.progress,
             "rounds": self.rounds,
         }
 
@@ -226,9 +216,7 @@ class DiLoCo:
             fragment.outer.load_state_dict(saved["outer"])
             fragment.residual = saved["residual"]
             fragment.last_sync = saved["last_sync"]
-            fragment.due_at = saved["due_at"]
         self.step = state["step"]
-        self.progress = state["progress"]
         self.rounds = state["rounds"]
 
 

@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
         optimizer.step()
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
-        synced = diloco.after_inner_step(lr_factor(step, config)) if diloco is not None else True
+        synced = diloco.after_inner_step() if diloco is not None else True
         done = step + 1
         due = (diloco is not None and synced) or (diloco is None and done % config.checkpoint_every == 0)
         if due and done < config.steps:
