@@ -6,7 +6,7 @@
   noisy to resolve a gap of a few percent.
 - `Text`: character-level language modelling on real text, by default the Python standard library's
   top-level modules (every machine with Python has them; nothing is downloaded). Loss falls smoothly, as
-  in the pre-training runs DiLoCo was made for, so seeds agree to within about a percent.
+  in the pre-training runs DiLoCo was made for, so seeds agree to within about 1.5%.
 
 Both map a sample index to a sample with a pure function, so every worker finds its shard with no
 coordination, and hold out one index in 64 for validation.
