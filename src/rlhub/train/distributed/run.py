@@ -21,14 +21,14 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import torch
 import torch.distributed as dist
 
 from rlhub.train.distributed import lm
 from rlhub.train.distributed.comm import CommMeter
-from rlhub.train.distributed.diloco import DiLoCo, DilocoConfig
+from rlhub.train.distributed.diloco import Compression, DiLoCo, DilocoConfig
 
 
 @dataclass
@@ -88,6 +88,13 @@ def parse_args(argv: list[str] | None = None) -> RunConfig:
             f"--{f.name.replace('_', '-')}", type=(lambda s: s.lower() == "true") if kind is bool else kind
         )
     args = vars(parser.parse_args(argv))
+    for flag, allowed in {
+        "data": ("arithmetic", "text"),
+        "mode": ("ddp", "diloco"),
+        "compression": get_args(Compression),
+    }.items():
+        if args[flag] not in (None, *allowed):
+            parser.error(f"--{flag} must be one of {', '.join(allowed)}, not {args[flag]!r}")
     inner = {f.name: args.pop(f.name) for f in fields(DilocoConfig) if args.get(f.name) is not None}
     args = {k: v for k, v in args.items() if v is not None and k in {f.name for f in fields(RunConfig)}}
     return RunConfig(**args, diloco=DilocoConfig(**inner))
@@ -135,11 +142,9 @@ def validation_loss(model: torch.nn.Module, workload: lm.Workload, config: RunCo
 
 
 def make_workload(config: RunConfig) -> lm.Workload:
-    if config.data == "arithmetic":
-        return lm.Arithmetic(config.digits)
     if config.data == "text":
         return lm.Text(lm.stdlib_corpus(), config.context)
-    raise SystemExit(f"--data must be 'arithmetic' or 'text', not {config.data!r}")
+    return lm.Arithmetic(config.digits)
 
 
 def weights_digest(model: torch.nn.Module) -> str:
