@@ -84,9 +84,7 @@ def parse_args(argv: list[str] | None = None) -> RunConfig:
             parser.add_argument(f"--{f.name.replace('_', '-')}", type=_boolean if kind is bool else kind)
     for f in fields(DilocoConfig):
         kind = type(getattr(DilocoConfig(), f.name))
-        parser.add_argument(
-            f"--{f.name.replace('_', '-')}", type=(lambda s: s.lower() == "true") if kind is bool else kind
-        )
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=_boolean if kind is bool else kind)
     args = vars(parser.parse_args(argv))
     for flag, allowed in {
         "data": ("arithmetic", "text"),
