@@ -18,6 +18,7 @@ Usage in any training loop:
     for batch in data:
         loss(model, batch).backward(); inner_opt.step(); inner_opt.zero_grad()
         diloco.after_inner_step()        # syncs every H steps
+    diloco.finish()                      # every worker ends on the same weights
 """
 
 from __future__ import annotations
