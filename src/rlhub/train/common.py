@@ -18,7 +18,8 @@ import torch
 from rlhub.core.env import Environment
 from rlhub.core.registry import load
 from rlhub.train.config import TrainConfig, to_dict
-from rlhub.train.modeling import Policy, ensure_model, load_policy
+from rlhub.train.distributed.workers import Workers, join, start_diloco
+from rlhub.train.modeling import Policy, ensure_model, load_policy, pick_device
 
 
 @dataclass
@@ -34,7 +35,16 @@ class Run:
     out: Path
     source: Path
     """Where the starting weights came from (the frozen reference for a KL penalty)."""
+    workers: Workers
+    """This process among the `torchrun` workers (one, unless DiLoCo)."""
     step: int = 0
+
+    def optimizer_step(self) -> None:
+        """Apply the accumulated gradients, advance the schedule; DiLoCo synchronises when a round ends."""
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.workers.after_optimizer_step()
 
     def checkpoint(self) -> None:
         """Write `out/checkpoint.pt` atomically."""
@@ -45,6 +55,7 @@ class Run:
             "scheduler": self.scheduler.state_dict(),
             "generator": self.generator.get_state(),
             "torch_rng": torch.get_rng_state(),
+            "workers": self.workers.state_dict(),
         }
         tmp = self.out / "checkpoint.pt.tmp"
         torch.save(state, tmp)
@@ -61,6 +72,7 @@ class Run:
         self.scheduler.load_state_dict(state["scheduler"])
         self.generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
+        self.workers.load_state_dict(state.get("workers"))
         self.step = state["step"]
         return True
 
@@ -77,37 +89,49 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def prepare(config: TrainConfig, lr: float | None = None, warmup: int | None = None) -> Run:
-    """Load the environment and model, build the optimizer; resume from the checkpoint when asked."""
+def prepare(
+    config: TrainConfig, lr: float | None = None, warmup: int | None = None, workers: Workers | None = None
+) -> Run:
+    """Load the environment and model, build the optimizer; resume from the checkpoint when asked.
+    `workers`: by default, join the DiLoCo workers `torchrun` started (one process: train alone)."""
     if config.run.threads:
         torch.set_num_threads(config.run.threads)
     seed_everything(config.run.seed)
+    workers = workers or join(pick_device(config.model.device))
     env = load(config.env.id, **config.env.args)
-    source = config.run.init_from or str(
-        ensure_model(
-            config.model.path,
-            env,
-            config.model.tiny,
-            hidden=config.model.hidden,
-            layers=config.model.layers,
-            heads=config.model.heads,
-            seed=config.run.seed,
+
+    def model_source() -> str:
+        return config.run.init_from or str(
+            ensure_model(
+                config.model.path,
+                env,
+                config.model.tiny,
+                hidden=config.model.hidden,
+                layers=config.model.layers,
+                heads=config.model.heads,
+                seed=config.run.seed,
+            )
         )
-    )
+
+    if workers.rank == 0:
+        model_source()  # creates the tiny model once, before the other workers load it
+    workers.barrier()
+    source = model_source()
     policy = load_policy(source, config.model.device)
+    start_diloco(workers, policy.model, config.diloco)
     optimizer = torch.optim.AdamW(
         policy.model.parameters(), lr=lr or config.optim.lr, weight_decay=config.optim.weight_decay
     )
     ramp = max(1, config.optim.warmup_steps if warmup is None else warmup)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / ramp))
-    generator = torch.Generator(device=policy.device).manual_seed(config.run.seed)
-    out = Path(config.run.out)
+    generator = torch.Generator(device=policy.device).manual_seed(config.run.seed + workers.rank)
+    out = workers.out_dir(Path(config.run.out))
     if out.exists() and not config.run.resume:
         for stale in ("checkpoint.pt", "metrics.jsonl"):
             (out / stale).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(to_dict(config), indent=2))
-    run = Run(config, env, policy, optimizer, scheduler, generator, out, Path(source))
+    run = Run(config, env, policy, optimizer, scheduler, generator, out, Path(source), workers)
     if config.run.resume:
         run.restore()
     return run

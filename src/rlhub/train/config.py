@@ -2,7 +2,7 @@
 
 One `TrainConfig` serves `train sft`, `train grpo` and `train pipeline`; each command reads the
 sub-configs it needs. A TOML table per sub-config (`[model]`, `[env]`, `[optim]`, `[sft]`, `[grpo]`,
-`[run]`); dotted overrides (`--optim.lr 3e-4`) are parsed with the field's type, so a typo or a
+`[run]`, `[diloco]`); dotted overrides (`--optim.lr 3e-4`) are parsed with the field's type, so a typo or a
 wrong type is an error naming the field, never a silently ignored key.
 """
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rlhub.core.errors import ConfigError
+from rlhub.train.distributed.diloco import DilocoConfig
 
 
 @dataclass
@@ -144,6 +145,8 @@ class TrainConfig:
     sft: SFTConfig = field(default_factory=SFTConfig)
     grpo: GRPOConfig = field(default_factory=GRPOConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    diloco: DilocoConfig = field(default_factory=DilocoConfig)
+    """Used when launched by `torchrun` with several workers: SFT and GRPO then train as DiLoCo."""
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, str] | None = None) -> TrainConfig:

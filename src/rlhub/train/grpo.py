@@ -31,6 +31,7 @@ from pathlib import Path
 
 import torch
 
+from rlhub.core.errors import ConfigError
 from rlhub.core.types import Sampling, ScoreStatus
 from rlhub.train.client import LocalModelClient
 from rlhub.train.common import Metrics, Run, plot_curves, prepare, progress, read_metrics
@@ -119,9 +120,7 @@ def update(run: Run, batch: list[Sequence], ref: Policy | None) -> dict[str, flo
                 p.grad = torch.zeros_like(p)
         if run.config.optim.grad_clip:
             torch.nn.utils.clip_grad_norm_(policy.model.parameters(), run.config.optim.grad_clip)
-        run.optimizer.step()
-        run.scheduler.step()
-        run.optimizer.zero_grad(set_to_none=True)
+        run.optimizer_step()
         stats = {"loss": loss_total, "clipped": clipped}
     return stats
 
@@ -130,6 +129,8 @@ def train_grpo(config: TrainConfig) -> GRPOResult:
     """Run GRPO as configured; returns the saved model directory and the last batch's mean reward."""
     cfg = config.grpo
     run = prepare(config, lr=cfg.lr, warmup=0)
+    if cfg.time_budget_s and run.workers.world > 1:
+        raise ConfigError("grpo.time_budget_s needs a single worker: DiLoCo workers must all run the same steps")
     policy = run.policy
     ref = load_policy(run.source, config.model.device) if cfg.beta > 0 else None
     if ref is not None:
@@ -145,7 +146,8 @@ def train_grpo(config: TrainConfig) -> GRPOResult:
             if cfg.time_budget_s and time.perf_counter() - started > cfg.time_budget_s:
                 break
             t0 = time.perf_counter()
-            tasks = [run.env.task(run.step * cfg.prompts + i, "train", config.env.seed) for i in range(cfg.prompts)]
+            first = run.workers.shard(run.step) * cfg.prompts
+            tasks = [run.env.task(first + i, "train", config.env.seed) for i in range(cfg.prompts)]
             policy.model.eval()
             scored = asyncio.run(run_episodes(run.env, client, tasks, cfg.group, sampling, cfg.score_workers))
             rewards = torch.tensor([s.score.value for s in scored]).view(cfg.prompts, cfg.group)
@@ -174,6 +176,7 @@ def train_grpo(config: TrainConfig) -> GRPOResult:
             bar.update(bar.task_ids[0], completed=run.step, stats=f"reward {reward:.3f} · loss {stats['loss']:+.4f}")
             if config.run.save_every and run.step % config.run.save_every == 0:
                 run.checkpoint()
+    run.workers.finish(policy.model, run.out)
     run.checkpoint()
     model = run.save_model()
     plot_curves(read_metrics(metrics.path), run.out / "curve.png", f"GRPO on {run.env.spec}")

@@ -64,14 +64,16 @@ def batches(run: Run, examples: list[Example] | None) -> Iterator[list[Example]]
     while True:
         if examples is None:
             env = run.env
-            tasks = [env.task(step * size + i, "train", run.config.env.seed) for i in range(size)]
+            first = run.workers.shard(step) * size
+            tasks = [env.task(first + i, "train", run.config.env.seed) for i in range(size)]
             batch = []
             for task in tasks:
                 prompt = env.prompt_messages(task)
                 batch.append(run.policy.encode_example(prompt, env.oracle(task, prompt)))
             yield batch
         else:
-            yield [examples[(step * size + i) % len(examples)] for i in range(size)]
+            first = run.workers.shard(step) * size
+            yield [examples[(first + i) % len(examples)] for i in range(size)]
         step += 1
 
 
@@ -104,6 +106,8 @@ def train_sft(config: TrainConfig) -> SFTResult:
     """Run SFT as configured; returns the saved model directory and the last validation accuracy."""
     run = prepare(config)
     cfg = config.sft
+    if cfg.stop_at and run.workers.world > 1:
+        raise ConfigError("sft.stop_at needs a single worker: DiLoCo workers must all run the same steps")
     metrics = Metrics(run.out / "metrics.jsonl", run.step)
     examples = jsonl_examples(run, cfg.data) if cfg.data else None
     client = LocalModelClient(run.policy, max_tokens=config.env.max_tokens)
@@ -123,12 +127,10 @@ def train_sft(config: TrainConfig) -> SFTResult:
                 loss_value += loss.item()
             if config.optim.grad_clip:
                 torch.nn.utils.clip_grad_norm_(run.policy.model.parameters(), config.optim.grad_clip)
-            run.optimizer.step()
-            run.scheduler.step()
-            run.optimizer.zero_grad(set_to_none=True)
+            run.optimizer_step()
             run.step += 1
             record = {"phase": "sft", "step": run.step, "loss": round(loss_value, 5)}
-            if cfg.eval_every and run.step % cfg.eval_every == 0:
+            if cfg.eval_every and run.step % cfg.eval_every == 0 and run.workers.rank == 0:
                 run.policy.model.eval()
                 result = evaluate(run.env, client, "test", cfg.val_tasks, config.env.eval_seed + 1)
                 val_accuracy = record["val_accuracy"] = result.accuracy
@@ -139,6 +141,7 @@ def train_sft(config: TrainConfig) -> SFTResult:
                 run.checkpoint()
             if cfg.stop_at and val_accuracy >= cfg.stop_at:
                 break
+    run.workers.finish(run.policy.model, run.out)
     run.checkpoint()
     model = run.save_model()
     plot_curves(read_metrics(metrics.path), run.out / "curve.png", f"SFT on {run.env.spec}")

@@ -46,6 +46,7 @@ from rlhub.train.distributed.channels import (
     request_stop,
     stop_requested,
 )
+from rlhub.train.distributed.workers import Workers
 from rlhub.train.episodes import run_episodes
 from rlhub.train.grpo import Sequence, update
 from rlhub.train.losses import group_advantages
@@ -100,7 +101,7 @@ def run_worker(config: TrainConfig, store: TCPStore, rank: int) -> None:
 
 def run_trainer(config: TrainConfig, settings: AsyncConfig, store: TCPStore) -> dict[str, Any]:
     cfg = config.grpo
-    run = prepare(config, lr=cfg.lr, warmup=0)
+    run = prepare(config, lr=cfg.lr, warmup=0, workers=Workers())  # the trainer trains alone
     policies, rollouts = PolicyChannel(store), RolloutChannel(store)
     version = 0
     policies.publish(version, run.policy.model.state_dict())

@@ -23,6 +23,7 @@ Usage in any training loop:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -70,6 +71,15 @@ def dequantize_int8(values: torch.Tensor, scale: torch.Tensor, numel: int) -> to
     return (values.float() * scale).flatten()[:numel]
 
 
+def weights_digest(model: torch.nn.Module) -> str:
+    """A hash of every weight's bytes: equal digests mean bit-identical models (workers in sync)."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def split_evenly(sizes: list[int], parts: int) -> list[list[int]]:
     """Cut a sequence of tensor sizes into `parts` contiguous groups of about equal total size."""
     total, running = sum(sizes), 0
@@ -96,7 +106,7 @@ class _Fragment:
             nesterov=config.nesterov and config.outer_momentum > 0,
         )
         size = sum(p.numel() for p in params)
-        self.residual: torch.Tensor | None = torch.zeros(size) if config.error_feedback else None
+        self.residual = torch.zeros(size, device=params[0].device) if config.error_feedback else None
         self.last_sync = 0
 
 
@@ -221,4 +231,12 @@ class DiLoCo:
         self.rounds = state["rounds"]
 
 
-__all__ = ["Compression", "DiLoCo", "DilocoConfig", "dequantize_int8", "quantize_int8", "split_evenly"]
+__all__ = [
+    "Compression",
+    "DiLoCo",
+    "DilocoConfig",
+    "dequantize_int8",
+    "quantize_int8",
+    "split_evenly",
+    "weights_digest",
+]

@@ -14,7 +14,6 @@ Writes `metrics.jsonl` (rank 0), `result.json` (final validation loss, bytes and
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -28,7 +27,7 @@ import torch.distributed as dist
 
 from rlhub.train.distributed import lm
 from rlhub.train.distributed.comm import CommMeter
-from rlhub.train.distributed.diloco import Compression, DiLoCo, DilocoConfig
+from rlhub.train.distributed.diloco import Compression, DiLoCo, DilocoConfig, weights_digest
 
 
 @dataclass
@@ -143,15 +142,6 @@ def make_workload(config: RunConfig) -> lm.Workload:
     if config.data == "text":
         return lm.Text(lm.stdlib_corpus(), config.context)
     return lm.Arithmetic(config.digits)
-
-
-def weights_digest(model: torch.nn.Module) -> str:
-    """A hash of every weight's bytes: equal digests mean bit-identical models."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().contiguous().numpy().tobytes())
-    return digest.hexdigest()
 
 
 def _counted_ddp(model: torch.nn.Module, meter: CommMeter) -> torch.nn.Module:
