@@ -20,7 +20,8 @@ Workloads (`--data`, see `rlhub/train/distributed/lm.py`):
     python bench/diloco.py --quick            # a short run to check the plumbing (under a minute)
 Last line: JSON with ddp_loss, diloco_loss, loss_gap_pct, bytes_ratio, bytes_ratio_int8, the same for the
 int8 arms (diloco_int8_loss, loss_gap_int8_pct; frequent_loss, frequent_gap_pct, frequent_bytes_ratio),
-and per arm the step at which DDP reached its final loss.
+per arm the step at which DDP reached its final loss, and per seed the gap to DDP from the same
+initialisation (paired_gap_pct) with its mean.
 """
 
 from __future__ import annotations
@@ -106,6 +107,13 @@ def main() -> None:
     def gap(name: str) -> float:
         return round(100 * (loss(name) - loss("DDP")) / loss("DDP"), 2)
 
+    def paired_gaps(name: str) -> list[float]:
+        """Per seed: this arm's gap to DDP started from the same initialisation, in percent."""
+        return [
+            round(100 * (float(other["val_loss"]) - float(ddp["val_loss"])) / float(ddp["val_loss"]), 2)  # type: ignore[arg-type]
+            for ddp, other in zip(results["DDP"], results[name], strict=True)
+        ]
+
     def ddp_step_matching(name: str) -> list[int | None]:
         """Per seed: the step at which DDP reached this arm's final loss (None: DDP never did)."""
         return [
@@ -137,6 +145,8 @@ def main() -> None:
         "frequent_gap_pct": gap("DiLoCo H=13 int8"),
         "frequent_bytes_ratio": round(sent("DDP") / sent("DiLoCo H=13 int8"), 1),
         "ddp_step_matching_frequent": ddp_step_matching("DiLoCo H=13 int8"),
+        "paired_gap_pct": {name: paired_gaps(name) for name in ARMS if name != "DDP"},
+        "mean_paired_gap_pct": {name: round(statistics.mean(paired_gaps(name)), 2) for name in ARMS if name != "DDP"},
         "per_seed": {name: [round(float(r["val_loss"]), 4) for r in rs] for name, rs in results.items()},  # type: ignore[arg-type]
         "ddp_last_quarter_drop": round(statistics.median(last_quarter_drop(r["curve"]) for r in results["DDP"]), 4),  # type: ignore[arg-type]
         "steps": steps,
