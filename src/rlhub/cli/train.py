@@ -7,6 +7,7 @@ Configs are TOML files (see configs/); any field can be overridden after the fil
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,6 +28,11 @@ def register(app: typer.Typer) -> None:
     app.command("serve-model")(serve_model)
 
 
+def _first_worker() -> bool:
+    """Under `torchrun` with several DiLoCo workers, only rank 0 reports (they share one result)."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def _config(path: Path, ctx: typer.Context) -> TrainConfig:
     from rlhub.train.config import load_config, parse_overrides
 
@@ -39,7 +45,8 @@ def sft(ctx: typer.Context, config: ConfigArg) -> None:
     from rlhub.train.sft import train_sft
 
     result = train_sft(_config(config, ctx))
-    console.print(f"model: {result.model} · {result.steps} steps · val accuracy {result.val_accuracy:.1%}")
+    if _first_worker():
+        console.print(f"model: {result.model} · {result.steps} steps · val accuracy {result.val_accuracy:.1%}")
 
 
 @train_app.command("grpo", context_settings=_EXTRA)
@@ -48,7 +55,8 @@ def grpo(ctx: typer.Context, config: ConfigArg) -> None:
     from rlhub.train.grpo import train_grpo
 
     result = train_grpo(_config(config, ctx))
-    console.print(f"model: {result.model} · {result.steps} steps · last batch reward {result.reward:.3f}")
+    if _first_worker():
+        console.print(f"model: {result.model} · {result.steps} steps · last batch reward {result.reward:.3f}")
 
 
 @train_app.command("pipeline", context_settings=_EXTRA)

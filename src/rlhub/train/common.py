@@ -77,8 +77,11 @@ class Run:
         return True
 
     def save_model(self, name: str = "model") -> Path:
-        """The trained model as a normal HF directory (`out/<name>`), loadable by every command."""
-        path = self.out / name
+        """The trained model as a normal HF directory (`out/<name>`), loadable by every command.
+        DiLoCo workers end on the same weights, so only rank 0 writes it."""
+        path = Path(self.config.run.out) / name
+        if self.workers.rank:
+            return path
         self.policy.model.save_pretrained(path)
         self.policy.tokenizer.save_pretrained(path)
         return path

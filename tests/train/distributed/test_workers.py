@@ -52,23 +52,25 @@ outer_momentum = 0.6
     return path
 
 
-def _torchrun(*args: str) -> None:
+def _torchrun(*args: str) -> str:
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "rlhub"]
     done = subprocess.run([*command, *args], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("command", ["sft", "grpo"])
 def test_two_workers_train_as_diloco_and_end_on_the_same_weights(tmp_path: Path, tiny_path: Path, command: str) -> None:
-    _torchrun("train", command, str(_config(tmp_path, tiny_path)))
+    stdout = _torchrun("train", command, str(_config(tmp_path, tiny_path)))
     out = tmp_path / "out"
     zero, one = (json.loads((d / "diloco.json").read_text()) for d in (out, out / "rank1"))
     assert (zero["rank"], one["rank"], zero["world"]) == (0, 1, 2)
     assert zero["weights_sha256"] == one["weights_sha256"]
     steps = {"sft": 6, "grpo": 4}[command]
     assert zero["calls"] == 1 + steps // 2 and zero["rounds"] == steps // 2  # a checksum, then one sync per round
-    assert (out / "model" / "config.json").exists()
+    assert (out / "model" / "config.json").exists() and not (out / "rank1" / "model").exists()
+    assert stdout.count("model: ") == 1  # one report for the shared result
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if "loss" in r] == list(range(1, steps + 1))
 
