@@ -29,3 +29,11 @@ def test_unknown_choices_are_refused_before_any_process_group(
     with pytest.raises(SystemExit):
         parse_args([f"--{flag}", value])
     assert f"--{flag} must be one of {allowed}, not '{value}'" in capsys.readouterr().err
+
+
+def test_help_explains_every_flag_with_its_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--inner-steps INNER_STEPS H: inner optimizer steps between synchronisations. (default: 50)" in text
+    assert "--fragments FRAGMENTS Streaming:" in text and "--seed SEED Model initialisation seed" in text

@@ -14,9 +14,13 @@ Writes `metrics.jsonl` (rank 0), `result.json` (final validation loss, bytes and
 from __future__ import annotations
 
 import argparse
+import ast
+import inspect
+import itertools
 import json
 import math
 import os
+import textwrap
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -41,6 +45,7 @@ class RunConfig:
     lr: float = 3e-3
     """Inner (AdamW) learning rate, after a linear warm-up of `warmup` steps."""
     warmup: int = 50
+    """Linear learning-rate warm-up steps."""
     decay: bool = False
     """Cosine-decay the inner learning rate to 10% over the run (after the warm-up)."""
     data: str = "arithmetic"
@@ -51,13 +56,19 @@ class RunConfig:
     context: int = 32
     """Characters per training window of the text workload."""
     hidden: int = 96
+    """Width of the tiny GPT."""
     layers: int = 3
+    """Transformer layers of the tiny GPT."""
     seed: int = 0
+    """Model initialisation seed (the same on every worker)."""
     val_size: int = 512
+    """Held-out samples (windows of the text workload) in the validation loss."""
     log_every: int = 50
+    """Steps between metrics records (with the validation loss where weights are in sync)."""
     checkpoint_every: int = 50
     """DDP: steps between checkpoints (DiLoCo checkpoints after every round)."""
     out: str = "runs/distributed"
+    """Output directory: metrics, result and checkpoints (shared storage across machines)."""
     diloco: DilocoConfig = field(default_factory=DilocoConfig)
 
 
@@ -75,15 +86,30 @@ def _boolean(text: str) -> bool:
     return text.lower() in ("1", "true", "yes")
 
 
+def field_docs(cls: type) -> dict[str, str]:
+    """The docstring under each field of a dataclass, read from its source, for `--help`."""
+    body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0]
+    assert isinstance(body, ast.ClassDef)
+    docs: dict[str, str] = {}
+    for node, following in itertools.pairwise(body.body):
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            continue
+        if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+            docs[node.target.id] = " ".join(str(following.value.value).split())
+    return docs
+
+
 def parse_args(argv: list[str] | None = None) -> RunConfig:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for f in fields(RunConfig):
-        if f.name != "diloco":
-            kind = type(getattr(RunConfig(), f.name))
-            parser.add_argument(f"--{f.name.replace('_', '-')}", type=_boolean if kind is bool else kind)
-    for f in fields(DilocoConfig):
-        kind = type(getattr(DilocoConfig(), f.name))
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=_boolean if kind is bool else kind)
+    for cls, title in ((RunConfig, "run"), (DilocoConfig, "DiLoCo (with --mode diloco)")):
+        group, docs, defaults = parser.add_argument_group(title), field_docs(cls), cls()
+        for f in fields(cls):
+            if f.name == "diloco":
+                continue
+            default = getattr(defaults, f.name)
+            kind = type(default)
+            help_text = f"{docs.get(f.name, '')} (default: {default})".strip().replace("%", "%%")
+            group.add_argument(f"--{f.name.replace('_', '-')}", type=_boolean if kind is bool else kind, help=help_text)
     args = vars(parser.parse_args(argv))
     for flag, allowed in {
         "data": ("arithmetic", "text"),
