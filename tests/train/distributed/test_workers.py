@@ -81,3 +81,18 @@ def test_a_time_budget_is_refused_with_several_workers(tmp_path: Path, tiny_path
     args = ["train", "grpo", str(_config(tmp_path, tiny_path)), "--grpo.time_budget_s", "30"]
     done = subprocess.run([*command, *args], capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "grpo.time_budget_s needs a single worker" in done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_a_restarted_diloco_sft_resumes_bit_identically(tmp_path: Path, tiny_path: Path) -> None:
+    straight, restarted = tmp_path / "straight", tmp_path / "restarted"
+    for d in (straight, restarted):
+        d.mkdir()
+    _torchrun("train", "sft", str(_config(straight, tiny_path)))
+    config = str(_config(restarted, tiny_path))
+    _torchrun("train", "sft", config, "--sft.steps", "4")  # stops at a round boundary, checkpointed
+    _torchrun("train", "sft", config, "--run.resume", "true")  # a full restart: every worker resumes
+    a, b = (json.loads((d / "out" / "diloco.json").read_text()) for d in (straight, restarted))
+    assert a["weights_sha256"] == b["weights_sha256"] and a["bytes_sent"] == b["bytes_sent"]
+    records = [json.loads(line) for line in (restarted / "out" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if "loss" in r] == list(range(1, 7))
