@@ -74,6 +74,10 @@ def last_quarter_drop(curve: list[tuple[int, float]]) -> float:
     return at_three_quarters - curve[-1][1]
 
 
+def percent_above(value: float, base: float) -> float:
+    return round(100 * (value - base) / base, 2)
+
+
 def first_step_at(curve: list[tuple[int, float]], loss: float) -> int | None:
     """The first logged step at which a run's validation loss was at or below `loss`."""
     return next((step for step, value in curve if value <= loss), None)
@@ -105,12 +109,12 @@ def main() -> None:
         return int(results[name][0]["bytes_sent"])  # type: ignore[call-overload]
 
     def gap(name: str) -> float:
-        return round(100 * (loss(name) - loss("DDP")) / loss("DDP"), 2)
+        return percent_above(loss(name), loss("DDP"))
 
     def paired_gaps(name: str) -> list[float]:
         """Per seed: this arm's gap to DDP started from the same initialisation, in percent."""
         return [
-            round(100 * (float(other["val_loss"]) - float(ddp["val_loss"])) / float(ddp["val_loss"]), 2)  # type: ignore[arg-type]
+            percent_above(float(other["val_loss"]), float(ddp["val_loss"]))  # type: ignore[arg-type]
             for ddp, other in zip(results["DDP"], results[name], strict=True)
         ]
 

@@ -62,9 +62,9 @@ def batches(run: Run, examples: list[Example] | None) -> Iterator[list[Example]]
     size = run.config.sft.batch_size
     step = run.step
     while True:
+        first = run.workers.shard(step) * size
         if examples is None:
             env = run.env
-            first = run.workers.shard(step) * size
             tasks = [env.task(first + i, "train", run.config.env.seed) for i in range(size)]
             batch = []
             for task in tasks:
@@ -72,7 +72,6 @@ def batches(run: Run, examples: list[Example] | None) -> Iterator[list[Example]]
                 batch.append(run.policy.encode_example(prompt, env.oracle(task, prompt)))
             yield batch
         else:
-            first = run.workers.shard(step) * size
             yield [examples[(first + i) % len(examples)] for i in range(size)]
         step += 1
 

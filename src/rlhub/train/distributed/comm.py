@@ -43,6 +43,10 @@ class CommMeter:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    def load(self, counts: dict[str, int]) -> None:
+        """Continue counting from a checkpoint's `as_dict()` (in place: hooks hold this meter)."""
+        self.bytes_sent, self.calls = counts["bytes_sent"], counts["calls"]
+
 
 def projected_seconds(compute_s: float, bytes_sent: int, calls: int, link_bits_per_s: float, latency_s: float) -> float:
     """Wall-clock estimate on a slower link: compute plus transfer time plus per-call latency.

@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
             schedule.load_state_dict(state["schedule"])
         if diloco is not None:
             diloco.load_state_dict(state["diloco"])
-        meter.bytes_sent, meter.calls = state["meter"]["bytes_sent"], state["meter"]["calls"]
+        meter.load(state["meter"])
         start = resumed
     log = (out / "metrics.jsonl").open("a") if rank == 0 else None
     per_worker = config.batch // world

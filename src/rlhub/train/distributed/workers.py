@@ -63,8 +63,7 @@ class Workers:
     def load_state_dict(self, state: dict[str, Any] | None) -> None:
         if self.diloco is not None and state is not None:
             self.diloco.load_state_dict(state["diloco"])
-            meter = self.diloco.meter
-            meter.bytes_sent, meter.calls = state["meter"]["bytes_sent"], state["meter"]["calls"]
+            self.diloco.meter.load(state["meter"])
 
 
 def join(device: torch.device) -> Workers:
