@@ -4,6 +4,7 @@ import pytest
 from tests.core import examples
 
 import rlhub
+from rlhub.core.errors import InvalidId
 from rlhub.core.ids import EnvId, version_key
 from rlhub.core.registry import env_class, load, load_path
 
@@ -65,3 +66,14 @@ def test_load_path_errors_are_clear(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
     with pytest.raises(rlhub.EnvNotFound, match="declares no"):
         load_path(tmp_path)
+
+
+def test_versions_order_as_pep440_says() -> None:
+    # A post-release follows its release; dev and pre-releases precede it (PEP 440, as pip and the hub order them).
+    versions = ["1.0.post1", "1.0", "1.0rc1", "1.0.dev0", "1.0a1", "0.9"]
+    assert sorted(versions, key=version_key) == ["0.9", "1.0.dev0", "1.0a1", "1.0rc1", "1.0", "1.0.post1"]
+
+
+def test_an_id_with_a_non_pep440_version_is_refused() -> None:
+    with pytest.raises(InvalidId, match="PEP 440"):
+        EnvId.parse("acme/pkg@1.0~beta")

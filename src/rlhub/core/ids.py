@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from packaging.version import InvalidVersion, Version
+
 from rlhub.core.errors import InvalidId
 
 OWNER_RE = re.compile(r"^[a-z0-9]{1,39}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-VERSION_RE = re.compile(r"^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$")
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class EnvId:
             raise InvalidId(f"owner {owner!r} must be 1-39 lowercase letters or digits, no separators")
         if not NAME_RE.match(name) or name.endswith("-"):
             raise InvalidId(f"name {name!r} must match [a-z0-9][a-z0-9-]* and not end with '-'")
-        if at and not VERSION_RE.match(version):
-            raise InvalidId(f"version {version!r} is not a version number")
+        if at and not _is_version(version):
+            raise InvalidId(f"version {version!r} is not a PEP 440 version number")
         return cls(owner, name, version or None)
 
     @property
@@ -52,14 +53,18 @@ class EnvId:
         return f"{self.base}@{self.version}" if self.version else self.base
 
 
-def version_key(version: str) -> tuple[tuple[int, ...], str]:
-    """Sort key for versions: numeric release parts first, then any suffix."""
-    match = re.match(r"^([0-9]+(?:\.[0-9]+)*)(.*)$", version)
-    if not match:
-        return ((), version)
-    numbers = tuple(int(p) for p in match.group(1).split("."))
-    # A release without suffix sorts after its pre-releases ("1.0" > "1.0rc1").
-    return (numbers, match.group(2) or "~")
+def _is_version(text: str) -> bool:
+    """PEP 440, written from its first digit (no `v` prefix: ids spell versions as the hub lists them)."""
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return text[:1].isdigit()
+
+
+def version_key(version: str) -> Version:
+    """Sort key for versions, ordered as PEP 440 says (the hub and pip order them the same way)."""
+    return Version(version)
 
 
 __all__ = ["EnvId", "version_key"]
