@@ -12,11 +12,7 @@ import os
 from pathlib import Path
 
 from rlhub.core.errors import ConfigError
-from rlhub.hub.schema import DEFAULT_HUB_URL
-
-
-def rlhub_home() -> Path:
-    return Path(os.environ.get("RLHUB_HOME") or Path.home() / ".rlhub")
+from rlhub.hub.schema import DEFAULT_HUB_URL, rlhub_home
 
 
 def credentials_path() -> Path:

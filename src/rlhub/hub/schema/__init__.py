@@ -15,6 +15,7 @@ from rlhub.hub.schema.constants import (
     TOKEN_USERNAME,
     UPLOAD_PATH,
     ErrorCode,
+    rlhub_home,
 )
 from rlhub.hub.schema.models import (
     CheckInfo,
@@ -84,4 +85,5 @@ __all__ = [
     "VersionInfo",
     "WhoAmI",
     "YankRequest",
+    "rlhub_home",
 ]

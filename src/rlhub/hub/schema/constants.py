@@ -7,9 +7,18 @@ or as HTTP Basic with user `__token__` and the token as password (what twine and
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
+from pathlib import Path
 
 DEFAULT_HUB_URL = "http://127.0.0.1:8787"
+
+
+def rlhub_home() -> Path:
+    """Where rlhub keeps its data on this machine: `$RLHUB_HOME`, else `~/.rlhub` (hub data, saved tokens)."""
+    return Path(os.environ.get("RLHUB_HOME") or Path.home() / ".rlhub")
+
+
 API_PREFIX = "/api/v1"
 UPLOAD_PATH = "/legacy/"
 """PyPI's upload protocol (multipart form, `:action=file_upload`); `rlhub push` uses it too."""
@@ -54,4 +63,5 @@ __all__ = [
     "TOKEN_USERNAME",
     "UPLOAD_PATH",
     "ErrorCode",
+    "rlhub_home",
 ]
