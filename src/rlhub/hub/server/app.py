@@ -41,7 +41,7 @@ def error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
 def create_app(config: HubConfig | None = None, *, migrate: bool = True, workers: bool = True) -> Any:
     """The ASGI app. `migrate` applies migrations at startup; `workers` starts the background
     threads (download counter flush, upload checks when `config.run_checks`)."""
-    from rlhub.hub.server import api, packages, web
+    from rlhub.hub.server import api, files, packages, pinned, web
     from rlhub.hub.server.services.checks import CheckWorker
 
     hub = Hub(config or HubConfig.from_env())
@@ -77,6 +77,8 @@ def create_app(config: HubConfig | None = None, *, migrate: bool = True, workers
 
     app.include_router(api.router)
     app.include_router(packages.router)
+    app.include_router(files.router)
+    app.include_router(pinned.router)
     web.mount_static(app)
     app.include_router(web.router)
     return SimpleFastPath(app, hub.index)

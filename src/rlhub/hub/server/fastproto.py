@@ -19,7 +19,7 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from rlhub.hub.schema import SIMPLE_PATH
-from rlhub.hub.server.simple import SimpleFastPath, wants_json
+from rlhub.hub.server.simple import Page, SimpleFastPath, accepts_gzip, negotiate
 
 _SIMPLE = SIMPLE_PATH.encode()
 _SLOW_HEADERS = frozenset(
@@ -63,7 +63,7 @@ class FastSimpleProtocol(HttpToolsProtocol):
         target, _, version = rest.partition(b" ")
         if version != b"HTTP/1.1" or b"%" in target or b"?" in target:
             return False
-        accept = ""
+        accept = encoding = ""
         for line in lines[1:]:
             name, colon, value = line.partition(b":")
             if not colon:
@@ -73,22 +73,25 @@ class FastSimpleProtocol(HttpToolsProtocol):
                 return False
             if name == b"accept":
                 accept = value.strip().decode("latin-1")
-        page = self._fast.index.cached(target.decode("latin-1"), wants_json(accept))
+            elif name == b"accept-encoding":
+                encoding = value.strip().decode("latin-1")
+        json_ = negotiate(accept)
+        page = None if json_ is None else self._fast.index.cached(target.decode("latin-1"), json_)
         if page is None or page.status != 200:
             return False
         self._unset_keepalive_if_required()
-        self._write(page, keep_alive=True)
+        self._write(page, accepts_gzip(encoding), keep_alive=True)
         return True
 
-    def _write(self, page: Any, keep_alive: bool) -> None:
+    def _write(self, page: Page, use_gzip: bool, keep_alive: bool) -> None:
         content = [STATUS_LINE[200]]
         for name, value in self.server_state.default_headers:
             content += [name, b": ", value, b"\r\n"]
-        for name, value in page.raw_headers:
+        for name, value in page.raw_headers_gzip if use_gzip else page.raw_headers:
             content += [name, b": ", value, b"\r\n"]
         if not keep_alive:
             content.append(b"connection: close\r\n")
-        content += [b"\r\n", page.body]
+        content += [b"\r\n", page.encode(use_gzip)[0]]
         self.transport.write(b"".join(content))
         self.cycle = _ANSWERED  # type: ignore[assignment]
         if keep_alive:
@@ -97,28 +100,33 @@ class FastSimpleProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def on_headers_complete(self) -> None:
-        page = self._cached_page()
-        if page is None:
+        found = self._cached_page()
+        if found is None:
             super().on_headers_complete()
             return
-        self._write(page, keep_alive=self.parser.get_http_version() == "1.1" and self.parser.should_keep_alive())
+        page, use_gzip = found
+        keep_alive = self.parser.get_http_version() == "1.1" and self.parser.should_keep_alive()
+        self._write(page, use_gzip, keep_alive=keep_alive)
 
-    def _cached_page(self) -> Any:
+    def _cached_page(self) -> tuple[Page, bool] | None:
         if self._fast is None or not self.url.startswith(_SIMPLE) or self.parser.get_method() != b"GET":
             return None
         if self.cycle is not None and not self.cycle.response_complete:
             return None  # a pipelined request behind one still running: keep uvicorn's ordering
-        accept = ""
+        accept = encoding = ""
         for name, value in self.headers:
             if name in _SLOW_HEADERS:
                 return None
             if name == b"accept":
                 accept = value.decode("latin-1")
+            elif name == b"accept-encoding":
+                encoding = value.decode("latin-1")
         path = httptools.parse_url(self.url).path.decode("latin-1")
-        if "%" in path:
+        json_ = negotiate(accept)
+        if "%" in path or json_ is None:
             return None
-        page = self._fast.index.cached(path, wants_json(accept))
-        return page if page is not None and page.status == 200 else None
+        page = self._fast.index.cached(path, json_)
+        return (page, accepts_gzip(encoding)) if page is not None and page.status == 200 else None
 
 
 __all__ = ["FastSimpleProtocol"]

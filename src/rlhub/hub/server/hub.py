@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from rlhub.hub.server.config import HubConfig
+from rlhub.hub.server.coremeta import CoreMetadata
 from rlhub.hub.server.db import Database
+from rlhub.hub.server.framework import Framework
 from rlhub.hub.server.models import IndexState, Project
 from rlhub.hub.server.simple import SimpleIndex, touch
 from rlhub.hub.server.storage import LocalBlobStore
@@ -50,7 +52,9 @@ class Hub:
         config.home.mkdir(parents=True, exist_ok=True)
         self.db = Database(config.url)
         self.store = LocalBlobStore(config.blob_dir)
-        self.index = SimpleIndex(self.db, config.stamp_path)
+        self.core_metadata = CoreMetadata(self.store, config.home / "core-metadata")
+        self.framework = Framework(self.store, config.home / "framework")
+        self.index = SimpleIndex(self.db, config.stamp_path, self.core_metadata, self.framework)
         self.downloads = DownloadCounter(self.db)
         self.session_secret = (config.session_secret or self._session_secret()).encode()
         self.stop_event = threading.Event()

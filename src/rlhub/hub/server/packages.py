@@ -1,21 +1,17 @@
-"""The package-manager protocols: PyPI's upload API at `/legacy/`, the simple index and file downloads."""
+"""The package-manager protocols: PyPI's upload API at `/legacy/` and the simple index (files: `files.py`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from rlhub.hub.schema import FILES_PATH, SIMPLE_PATH, UPLOAD_PATH, ErrorCode, UploadResponse
+from rlhub.hub.schema import SIMPLE_PATH, UPLOAD_PATH, ErrorCode, UploadResponse
 from rlhub.hub.server import auth
 from rlhub.hub.server.errors import HubError
 from rlhub.hub.server.hub import Hub
-from rlhub.hub.server.models import File, Project, Version
-from rlhub.hub.server.services.catalog import visible
 from rlhub.hub.server.services.publish import Upload, publish
-from rlhub.hub.server.simple import page_headers, wants_json
+from rlhub.hub.server.simple import NOT_ACCEPTABLE, accepts_gzip, etag_matches, negotiate, page_headers
 
 router = APIRouter()
 _FORM_SLACK = 1024 * 1024
@@ -62,42 +58,23 @@ async def upload(request: Request) -> UploadResponse:
     return answer
 
 
-@router.get(SIMPLE_PATH, include_in_schema=False)
-@router.get(SIMPLE_PATH + "{project:path}", include_in_schema=False)
+@router.api_route(SIMPLE_PATH, methods=["GET", "HEAD"], include_in_schema=False)
+@router.api_route(SIMPLE_PATH + "{project:path}", methods=["GET", "HEAD"], include_in_schema=False)
 def simple(request: Request, project: str = "") -> Response:
-    """Authenticated index requests (anonymous ones are served by `SimpleFastPath`)."""
+    """Authenticated index requests (anonymous ones are served by `SimpleFastPath`, the same way)."""
     hub: Hub = request.app.state.hub
-    who = auth.optional(request)
-    page = hub.index.render(request.url.path, wants_json(request.headers.get("accept", "")), who)
-    return Response(page.body, status_code=page.status, headers={k.decode(): v.decode() for k, v in page_headers(page)})
-
-
-@router.get(FILES_PATH + "{sha256}/{filename}", include_in_schema=False)
-def download(request: Request, sha256: str, filename: str) -> FileResponse:
-    hub: Hub = request.app.state.hub
-    with hub.db.read() as session:
-        row = session.execute(
-            select(File, Project)
-            .join(Version, File.version_id == Version.id)
-            .join(Project, Version.project_id == Project.id)
-            .where(File.sha256 == sha256, File.filename == filename)
-        ).first()
-        if row is None:
-            raise HubError(ErrorCode.not_found, f"no file {filename} with sha256 {sha256}")
-        project = row[1]
-        if project.private and not visible(project, auth.optional(request)):
-            raise HubError(ErrorCode.not_found, f"no file {filename} with sha256 {sha256}")
-        project_id = project.id
-    path = hub.store.path(sha256)
-    if path is None:
-        raise HubError(ErrorCode.not_found, f"the blob of {filename} is missing from storage")
-    hub.downloads.add(project_id)
-    return FileResponse(
-        path,
-        media_type="application/octet-stream",
-        filename=filename,
-        headers={"cache-control": "public, max-age=31536000, immutable"},
-    )
+    json_ = negotiate(request.headers.get("accept", ""))
+    if json_ is None:
+        return Response(NOT_ACCEPTABLE, status_code=406, media_type="text/plain", headers={"vary": "Accept"})
+    page = hub.index.render(request.url.path, json_, auth.optional(request))
+    use_gzip = accepts_gzip(request.headers.get("accept-encoding", ""))
+    body, etag = page.encode(use_gzip)
+    headers = {k.decode(): v.decode() for k, v in page_headers(page, use_gzip)}
+    if page.status == 200 and etag_matches(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers={"etag": etag, "vary": headers["vary"]})
+    if use_gzip and body:
+        headers["content-encoding"] = "gzip"
+    return Response(body, status_code=page.status, headers=headers)
 
 
 __all__ = ["router"]

@@ -7,10 +7,16 @@ database but not the stamp file notice changes through the database's index gene
 once a second. Anonymous GETs are
 answered by `SimpleFastPath`, a raw ASGI layer in front of FastAPI, because the index is the hot
 path pip hammers. Requests carrying credentials go through the app and may see private projects.
+
+What pip and uv rely on: PEP 691 negotiation (with the `latest` aliases; 406 when nothing offered is
+acceptable), PEP 658/714 core metadata on every wheel link, ETags with 304 for `If-None-Match` (weak
+or strong), HEAD, and gzip when the client accepts it (compressed once per rendered page). The
+project `rlhub` is the framework's own wheel (`framework.py`), listed next to the environments.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -27,7 +33,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from rlhub.hub.schema import FILES_PATH, PEP691_HTML, PEP691_JSON, SIMPLE_PATH
+from rlhub.hub.server.coremeta import CoreMetadata
 from rlhub.hub.server.db import Database
+from rlhub.hub.server.framework import NAME as FRAMEWORK_NAME
+from rlhub.hub.server.framework import Framework
 from rlhub.hub.server.models import Owner, Project, Version
 from rlhub.hub.server.names import normalize
 from rlhub.hub.server.services.accounts import Principal
@@ -38,6 +47,12 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitab
 
 
 _HEAD = '<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.1">'
+_JSON_TYPES = frozenset((PEP691_JSON, "application/vnd.pypi.simple.latest+json"))
+_HTML_TYPES = frozenset((PEP691_HTML, "application/vnd.pypi.simple.latest+html", "text/html", "text/*", "*/*"))
+NOT_ACCEPTABLE = (
+    f"406 Not Acceptable: this index serves {PEP691_JSON}, {PEP691_HTML} or text/html "
+    "(the PEP 691 `latest` aliases too)\n"
+).encode()
 
 
 @dataclass(frozen=True)
@@ -49,29 +64,87 @@ class Page:
     location: str | None = None
 
     @cached_property
+    def gzipped(self) -> bytes:
+        """The body gzip-compressed, once per rendered page (mtime 0: same bytes in every worker)."""
+        return gzip.compress(self.body, compresslevel=6, mtime=0)
+
+    @property
+    def gzip_etag(self) -> str:
+        """The compressed representation's own strong ETag."""
+        return self.etag[:-1] + '-gz"' if self.etag else ""
+
+    def encode(self, use_gzip: bool) -> tuple[bytes, str]:
+        """(body, etag) of the representation sent."""
+        return (self.gzipped, self.gzip_etag) if use_gzip and self.body else (self.body, self.etag)
+
+    @cached_property
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """ASGI headers, built once per rendered page."""
+        """ASGI headers of the identity representation, built once per rendered page."""
         return [*page_headers(self), (b"content-length", str(len(self.body)).encode())]
+
+    @cached_property
+    def raw_headers_gzip(self) -> list[tuple[bytes, bytes]]:
+        """ASGI headers of the gzip representation, built once per rendered page."""
+        if not self.body:
+            return self.raw_headers
+        return [
+            *page_headers(self, use_gzip=True),
+            (b"content-encoding", b"gzip"),
+            (b"content-length", str(len(self.gzipped)).encode()),
+        ]
+
+
+def _params(part: str) -> tuple[str, float]:
+    media, *params = (p.strip() for p in part.split(";"))
+    q = 1.0
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                q = 0.0
+    return media.lower(), q
+
+
+def negotiate(accept: str) -> bool | None:
+    """PEP 691 content negotiation by the Accept header's q-values: True for JSON, False for HTML,
+    None when nothing acceptable is offered (answered 406). No Accept header means HTML."""
+    if not accept.strip():
+        return False
+    best_json = best_html = 0.0
+    for part in accept.split(","):
+        media, q = _params(part)
+        if media in _JSON_TYPES:
+            best_json = max(best_json, q)
+        elif media in _HTML_TYPES:
+            best_html = max(best_html, q)
+    if best_json <= 0 and best_html <= 0:
+        return None
+    return best_json >= best_html
 
 
 def wants_json(accept: str) -> bool:
-    """Content negotiation between PEP 691 JSON and HTML by the Accept header's q-values."""
-    best_json = best_html = -1.0
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if media == PEP691_JSON:
-            best_json = max(best_json, q)
-        elif media in (PEP691_HTML, "text/html", "*/*"):
-            best_html = max(best_html, q)
-    return best_json > 0 and best_json >= best_html
+    """JSON or HTML, for callers that answer something whatever the Accept header says."""
+    return bool(negotiate(accept))
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    for part in accept_encoding.split(","):
+        coding, q = _params(part)
+        if coding in ("gzip", "x-gzip", "*") and q > 0:
+            return True
+    return False
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """`If-None-Match` by the weak comparison RFC 9110 prescribes for it (`W/"x"` matches `"x"`)."""
+    if not etag or not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == bare for tag in if_none_match.split(","))
 
 
 def touch(stamp: Path) -> None:
@@ -86,10 +159,25 @@ def _page(body: str | bytes, json_: bool, status: int = 200) -> Page:
     return Page(status, data, PEP691_JSON if json_ else PEP691_HTML, '"' + hashlib.sha256(data).hexdigest()[:32] + '"')
 
 
+@dataclass(frozen=True)
+class _Link:
+    """One file of a project page, whether from the database or the framework's wheels."""
+
+    filename: str
+    sha256: str
+    size: int
+    requires_python: str | None
+    yanked: str | bool
+    upload_time: str
+    metadata_sha256: str | None
+
+
 class SimpleIndex:
-    def __init__(self, db: Database, stamp: Path):
+    def __init__(self, db: Database, stamp: Path, metadata: CoreMetadata, framework: Framework):
         self.db = db
         self.stamp = stamp
+        self.metadata = metadata
+        self.framework = framework
         self._cache: dict[tuple[str, bool], Page] = {}
         self._seen: tuple[int, int, int] | None = None
         self.generation = 0
@@ -132,12 +220,29 @@ class SimpleIndex:
         with self.db.read() as session:
             rows = session.execute(select(Project.normalized, Project.private, Owner.name).join(Owner)).all()
         names = sorted(n for n, private, owner in rows if not private or (principal and principal.can_read(owner)))
+        if self.framework.files():
+            names = sorted([FRAMEWORK_NAME, *names])
         if json_:
             return _page(json.dumps({"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in names]}), True)
         links = "\n".join(f'<a href="{SIMPLE_PATH}{n}/">{n}</a><br/>' for n in names)
         return _page(f"{_HEAD}<title>Simple index</title></head>\n<body>\n{links}\n</body></html>\n", False)
 
-    def _project(self, name: str, json_: bool, principal: Principal | None) -> Page:
+    def _links(self, name: str, principal: Principal | None) -> tuple[list[str], list[_Link]] | None:
+        """(versions, files) of a project, newest first; None when absent or not visible."""
+        if name == FRAMEWORK_NAME:
+            wheels = self.framework.files()
+            return [w.version for w in wheels], [
+                _Link(
+                    w.filename,
+                    w.sha256,
+                    w.size,
+                    w.requires_python,
+                    False,
+                    w.uploaded_at,
+                    self._core(w.filename, w.sha256),
+                )
+                for w in wheels
+            ]
         with self.db.read() as session:
             project = session.scalar(
                 select(Project)
@@ -145,39 +250,71 @@ class SimpleIndex:
                 .options(selectinload(Project.owner), selectinload(Project.versions).selectinload(Version.files))
             )
             if project is None or not visible(project, principal):
-                return _page(
-                    json.dumps({"error": {"code": "not_found", "message": f"no project {name}"}})
-                    if json_
-                    else "Not Found\n",
-                    json_,
-                    404,
-                )
+                return None
             versions = list(reversed(sorted_versions(project)))
-            files = [(v, f) for v in versions for f in v.files]
+            return [v.version for v in versions], [
+                _Link(
+                    f.filename,
+                    f.sha256,
+                    f.size,
+                    f.requires_python,
+                    (v.yanked_reason or True) if v.yanked else False,
+                    f.uploaded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    self._core(f.filename, f.sha256),
+                )
+                for v in versions
+                for f in v.files
+            ]
+
+    def _core(self, filename: str, sha256: str) -> str | None:
+        return self.metadata.digest(sha256) if filename.endswith(".whl") else None
+
+    def _project(self, name: str, json_: bool, principal: Principal | None) -> Page:
+        found = self._links(name, principal)
+        if found is None:
+            return _page(
+                json.dumps({"error": {"code": "not_found", "message": f"no project {name}"}})
+                if json_
+                else "Not Found\n",
+                json_,
+                404,
+            )
+        versions, files = found
         if json_:
             body = {
                 "meta": {"api-version": "1.1"},
                 "name": name,
-                "versions": [v.version for v in versions],
+                "versions": versions,
                 "files": [
                     {
                         "filename": f.filename,
                         "url": f"{FILES_PATH}{f.sha256}/{f.filename}",
                         "hashes": {"sha256": f.sha256},
                         "requires-python": f.requires_python,
-                        "yanked": (v.yanked_reason or True) if v.yanked else False,
+                        "yanked": f.yanked,
                         "size": f.size,
-                        "upload-time": f.uploaded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        "upload-time": f.upload_time,
+                        **(
+                            {
+                                "core-metadata": {"sha256": f.metadata_sha256},
+                                "dist-info-metadata": {"sha256": f.metadata_sha256},
+                            }
+                            if f.metadata_sha256
+                            else {}
+                        ),
                     }
-                    for v, f in files
+                    for f in files
                 ],
             }
             return _page(json.dumps(body), True)
         links = []
-        for v, f in files:
+        for f in files:
             attrs = f' data-requires-python="{escape(f.requires_python)}"' if f.requires_python else ""
-            if v.yanked:
-                attrs += f' data-yanked="{escape(v.yanked_reason)}"'
+            if f.yanked:
+                attrs += f' data-yanked="{escape(f.yanked if isinstance(f.yanked, str) else "")}"'
+            if f.metadata_sha256:
+                attrs += f' data-dist-info-metadata="sha256={f.metadata_sha256}"'
+                attrs += f' data-core-metadata="sha256={f.metadata_sha256}"'
             href = f"{FILES_PATH}{f.sha256}/{escape(f.filename)}#sha256={f.sha256}"
             links.append(f'<a href="{href}"{attrs}>{escape(f.filename)}</a><br/>')
         body_html = "\n".join(links)
@@ -188,17 +325,28 @@ class SimpleIndex:
         )
 
 
-def page_headers(page: Page) -> list[tuple[bytes, bytes]]:
+def page_headers(page: Page, use_gzip: bool = False) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"content-type", page.content_type.encode()),
-        (b"vary", b"Accept"),
+        (b"vary", b"Accept, Accept-Encoding"),
         (b"cache-control", b"max-age=0, must-revalidate"),
     ]
-    if page.etag:
-        headers.append((b"etag", page.etag.encode()))
+    etag = page.gzip_etag if use_gzip else page.etag
+    if etag:
+        headers.append((b"etag", etag.encode()))
     if page.location:
         headers.append((b"location", page.location.encode()))
     return headers
+
+
+async def send_not_acceptable(send: Callable[[Any], Awaitable[None]], head: bool) -> None:
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"vary", b"Accept, Accept-Encoding"),
+        (b"content-length", str(len(NOT_ACCEPTABLE)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 406, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else NOT_ACCEPTABLE})
 
 
 class SimpleFastPath:
@@ -215,7 +363,7 @@ class SimpleFastPath:
         if scope["type"] != "http" or not path.startswith(SIMPLE_PATH) or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        accept = if_none_match = ""
+        accept = if_none_match = accept_encoding = ""
         for key, value in scope["headers"]:
             if key == b"authorization":
                 await self.app(scope, receive, send)
@@ -224,16 +372,38 @@ class SimpleFastPath:
                 accept = value.decode("latin-1")
             elif key == b"if-none-match":
                 if_none_match = value.decode("latin-1")
-        json_ = wants_json(accept)
+            elif key == b"accept-encoding":
+                accept_encoding = value.decode("latin-1")
+        head = scope["method"] == "HEAD"
+        json_ = negotiate(accept)
+        if json_ is None:
+            await send_not_acceptable(send, head)
+            return
         page = self.index.cached(path, json_)
         if page is None:
             page = await anyio.to_thread.run_sync(self.index.render, path, json_)
-        if page.status == 200 and if_none_match and if_none_match == page.etag:
-            await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", page.etag.encode())]})
+        use_gzip = accepts_gzip(accept_encoding)
+        body, etag = page.encode(use_gzip)
+        if page.status == 200 and etag_matches(if_none_match, etag):
+            headers = [(b"etag", etag.encode()), (b"vary", b"Accept, Accept-Encoding")]
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send({"type": "http.response.start", "status": page.status, "headers": page.raw_headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else page.body})
+        headers = page.raw_headers_gzip if use_gzip else page.raw_headers
+        await send({"type": "http.response.start", "status": page.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else body})
 
 
-__all__ = ["Page", "SimpleFastPath", "SimpleIndex", "page_headers", "touch", "wants_json"]
+__all__ = [
+    "NOT_ACCEPTABLE",
+    "Page",
+    "SimpleFastPath",
+    "SimpleIndex",
+    "accepts_gzip",
+    "etag_matches",
+    "negotiate",
+    "page_headers",
+    "send_not_acceptable",
+    "touch",
+    "wants_json",
+]
