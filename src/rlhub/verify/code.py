@@ -21,7 +21,7 @@ import ast
 import itertools
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,27 +37,98 @@ import os, sys
 
 
 def main(plan, write=os.write, show=repr, truth=bool, run=exec, ev=eval, comp=compile, kind_of=type,
-         Error=BaseException):
+         Error=BaseException, Fail=AssertionError, copy=dict, fn_type=type(lambda: 0)):
     nonce = plan.pop("nonce")
+    scalars = (int, float, complex, str, bytes, bool, type(None))
+    sequences = (list, tuple, set, frozenset)
+
+    def is_one_of(value, kinds):
+        kind = kind_of(value)
+        for candidate in kinds:
+            if kind is candidate:
+                return True
+        return False
+
+    def plain(value, depth=0):
+        # exact builtin types only: their ==, repr and bool cannot be overridden by the program
+        if depth > 50:
+            return False
+        if is_one_of(value, scalars):
+            return True
+        if is_one_of(value, sequences):
+            for item in value:
+                if not plain(item, depth + 1):
+                    return False
+            return True
+        if kind_of(value) is dict:
+            for key, item in value.items():
+                if not (plain(key, depth + 1) and plain(item, depth + 1)):
+                    return False
+            return True
+        return False
+
+    def report(index, line):
+        write(1, ("\\n%s %d %s\\n" % (nonce, index, show(line))).encode())
+
+    def observe(index, thunk):
+        try:
+            value = thunk()
+        except Error as exc:
+            report(index, "!" + kind_of(exc).__name__)
+            raise
+        if not plain(value):
+            report(index, "!returned a value that is not plain data")
+            raise Fail
+        return value
+
+    def report_value(index, thunk):
+        report(index, "=" + show(observe(index, thunk)))
+
+    def report_truth(index, thunk, expected):
+        value = truth(observe(index, thunk))
+        report(index, "=" + show(value))
+        if value is not expected:
+            raise Fail
+
+    def guard(function):
+        def guarded(*args, **kwargs):
+            value = function(*args, **kwargs)
+            if not plain(value):
+                raise TypeError("the candidate returned a value that is not plain data")
+            return value
+        return guarded
+
     namespace = {"__name__": "solution"}
     run(comp(plan.pop("code"), "solution.py", "exec"), namespace)
     for kind, index, source in plan.pop("steps"):
         if kind == "exec":
             run(comp(source, "tests.py", "exec"), namespace)
-            continue
-        try:
-            value = ev(comp(source, "test_%d" % index, "eval"), namespace)
-            line = "=" + show(truth(value) if kind == "truth" else value)
-        except Error as exc:
-            line = "!" + kind_of(exc).__name__
-        write(1, ("\\n%s %d %s\\n" % (nonce, index, show(line))).encode())
+        elif kind == "check":
+            tests = copy((name, guard(value) if kind_of(value) is fn_type else value) for name, value in
+                         namespace.items())
+            tests["_rlhub_value"], tests["_rlhub_truth"] = report_value, report_truth
+            try:
+                run(comp(source, "tests.py", "exec"), tests)
+                tests["check"](tests[index])
+                report(-1, "=done")
+            except Error as exc:
+                report(-1, "!" + kind_of(exc).__name__)
+        else:
+            try:
+                value = ev(comp(source, "test_%d" % index, "eval"), namespace)
+                line = "=" + show(truth(value) if kind == "truth" else value)
+            except Error as exc:
+                line = "!" + kind_of(exc).__name__
+            report(index, line)
 
 
 main(eval(sys.stdin.read(), {"__builtins__": {}}))
 """
-"""Runs the candidate as module `solution`, then each test expression, reporting values on fd 1. The
-builtins it needs after the candidate ran are bound before, so patching builtins cannot change them.
-Its input is the repr of a dict built here, read before the candidate runs; it imports nothing."""
+"""Runs the candidate as module `solution`, then each test, reporting values on fd 1. The builtins it needs
+after the candidate ran are bound before, so patching builtins cannot change them. Its input is the repr of
+a dict built here, read before the candidate runs; it imports nothing. A `check(candidate)` test runs in a
+copy of the candidate's namespace whose functions may only return plain data (exact builtin types, whose
+`==`, `repr` and truth the program cannot override); its asserts were rewritten here into reports."""
 
 
 def extract_code(response: str) -> str | None:
@@ -122,7 +193,8 @@ def plan_tests(code: str, tests: str | Sequence[str], limits: Limits = DEFAULT_L
     steps = _parse_tests(tests)
     checks = [step for step in steps if isinstance(step, _Test)]
     if not checks:
-        raise ValueError("tests contain no assert statement")
+        hint = ' (a check(candidate) function needs "entry_point")' if "def check(" in str(tests) else ""
+        raise ValueError(f"tests contain no assert statement{hint}")
     nonce = secrets.token_hex(16)
     number = itertools.count()
     wire = [(s.kind, next(number), s.source) if isinstance(s, _Test) else ("exec", -1, s) for s in steps]
@@ -141,10 +213,73 @@ def plan_tests(code: str, tests: str | Sequence[str], limits: Limits = DEFAULT_L
     return _Plan(code, [Job(_HARNESS, stdin, limits)], judge)
 
 
-def _reported(stdout: str, nonce: str) -> dict[int, tuple[bool, Any]]:
-    """By test index: (True, value) or (False, why). An index reported twice was forged: it fails."""
-    seen: dict[int, tuple[bool, Any]] = {}
-    forged = set()
+class _CheckRewriter(ast.NodeTransformer):
+    """Turns each `assert` into a report of its value (`X == <literal>`: the literal stays here) or truth."""
+
+    def __init__(self) -> None:
+        self.sites: list[tuple[int, _Test]] = []
+
+    def visit_Assert(self, node: ast.Assert) -> ast.Expr:
+        test = _compile_assert(node)
+        args: list[ast.expr] = [ast.Constant(len(self.sites)), ast.Lambda(_NO_ARGS, _expression(test.source))]
+        if test.kind == "truth":
+            args.append(ast.Constant(test.expected))
+        self.sites.append((node.lineno, test))
+        call = ast.Call(ast.Name(f"_rlhub_{test.kind}", ast.Load()), args, [])
+        return ast.copy_location(ast.Expr(call), node)
+
+
+_NO_ARGS = ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[])
+
+
+def _expression(source: str) -> ast.expr:
+    return ast.parse(source, mode="eval").body
+
+
+def plan_check(code: str, tests: str, entry_point: str, limits: Limits = DEFAULT_LIMITS) -> _Plan:
+    """HumanEval style: `tests` defines `check(candidate)`, called with the function `entry_point`.
+
+    All or nothing: correct when `check` returns, every assert in it ran at least once and held each time
+    it ran; the detail names the first failed asserts by line and source. (Requiring every assert to run
+    means a program that forges reports must also know each `== <literal>` it skipped.)"""
+    if not isinstance(tests, str) or not isinstance(entry_point, str) or not entry_point.isidentifier():
+        raise ValueError("a check(candidate) reference needs tests as source text and entry_point as a name")
+    module = ast.parse(tests)
+    checks = [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "check"]
+    if not checks:
+        raise ValueError("tests define no check(candidate) function")
+    rewriter = _CheckRewriter()
+    rewriter.visit(checks[-1])
+    source = ast.unparse(ast.fix_missing_locations(module))
+    nonce = secrets.token_hex(16)
+    stdin = repr({"nonce": nonce, "code": code, "steps": [("check", entry_point, source)]})
+    sites = rewriter.sites
+
+    def judge(results: list[ExecResult]) -> Score:
+        (result,) = results
+        failures = []
+        finished: list[str] = []
+        ran = set()
+        for index, text in _report_lines(result.stdout, nonce):
+            if index == -1:
+                finished.append(text)
+            elif 0 <= index < len(sites):
+                ran.add(index)
+                line, test = sites[index]
+                ok, value = _literal_text(text[1:]) if text.startswith("=") else (False, f"raised {text[1:]}")
+                if not ok or not test.passes(value):
+                    failures.append(f"line {line}: {test.text}: {_describe((ok, value))}")
+        if finished != ["=done"]:
+            why = "did not finish" if not finished else "reported twice" if len(finished) > 1 else finished[0]
+            failures.append(f"check({entry_point}): {why.replace('!', 'raised ', 1)}")
+        failures += [f"line {line}: {test.text}: never ran" for i, (line, test) in enumerate(sites) if i not in ran]
+        return _verdict(1, ["; ".join(failures[:3])] if failures else [], [result])
+
+    return _Plan(code, [Job(_HARNESS, stdin, limits)], judge)
+
+
+def _report_lines(stdout: str, nonce: str) -> Iterator[tuple[int, str]]:
+    """(index, text) of every well-formed harness line of this run."""
     prefix = nonce + " "
     for line in stdout.splitlines():
         if not line.startswith(prefix):
@@ -154,8 +289,15 @@ def _reported(stdout: str, nonce: str) -> dict[int, tuple[bool, Any]]:
             index, text = int(index_text), ast.literal_eval(payload)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             continue
-        if not isinstance(text, str):
-            continue
+        if isinstance(text, str) and text[:1] in ("=", "!"):
+            yield index, text
+
+
+def _reported(stdout: str, nonce: str) -> dict[int, tuple[bool, Any]]:
+    """By test index: (True, value) or (False, why). An index reported twice was forged: it fails."""
+    seen: dict[int, tuple[bool, Any]] = {}
+    forged = set()
+    for index, text in _report_lines(stdout, nonce):
         if index in seen:
             forged.add(index)
         elif text.startswith("="):
@@ -219,19 +361,35 @@ def _verdict(total: int, failures: list[str], results: list[ExecResult]) -> Scor
 
 
 def plan(response: str, reference: Any) -> _Plan | Score:
-    """The sandbox work for one response, or the Score right away when there is nothing to run."""
+    """The sandbox work for one response, or the Score right away when there is nothing to run. A reference
+    that cannot be read raises (ValueError, SyntaxError, ...), whatever the response."""
     if not isinstance(reference, dict) or not ({"tests", "cases"} & reference.keys()):
-        raise ValueError('a code reference is a dict with "tests" (asserts) or "cases" (stdin/stdout pairs)')
+        raise ValueError(
+            'a code reference is a dict with "tests" (asserts, or a check(candidate) function with '
+            '"entry_point") or "cases" (stdin/stdout pairs)'
+        )
     code = extract_code(response)
-    if code is None:
-        return Score(value=0.0, status=ScoreStatus.unparseable, detail="no fenced code block in the response")
     limits = Limits(
         timeout_s=float(reference.get("timeout_s", DEFAULT_LIMITS.timeout_s)),
         memory_mb=int(reference.get("memory_mb", DEFAULT_LIMITS.memory_mb)),
     )
-    if "tests" in reference:
-        return plan_tests(code, reference["tests"], limits)
-    return plan_cases(code, reference["cases"], limits)
+    if "entry_point" in reference:
+        planned = plan_check(code or "", reference["tests"], reference["entry_point"], limits)
+    elif "tests" in reference:
+        planned = plan_tests(code or "", reference["tests"], limits)
+    else:
+        planned = plan_cases(code or "", reference["cases"], limits)
+    if code is None:
+        return Score(value=0.0, status=ScoreStatus.unparseable, detail="no fenced code block in the response")
+    return planned
+
+
+def _plan_or_error(response: str, reference: Any) -> _Plan | Score:
+    """A reference that cannot be read is that item's `error`; the rest of a batch is still scored."""
+    try:
+        return plan(response, reference)
+    except (ValueError, TypeError, KeyError, SyntaxError, RecursionError, MemoryError) as exc:
+        return Score(value=0.0, status=ScoreStatus.error, detail=f"bad reference: {type(exc).__name__}: {exc}"[:2000])
 
 
 def score(response: str, reference: Any) -> Score:
@@ -241,7 +399,7 @@ def score(response: str, reference: Any) -> Score:
 
 def score_many(items: Sequence[tuple[str, Any]], pool: SandboxPool | None = None) -> list[Score]:
     """Score many (response, reference) pairs, running all their programs concurrently on the pool."""
-    plans = [plan(response, reference) for response, reference in items]
+    plans = [_plan_or_error(response, reference) for response, reference in items]
     jobs = [job for p in plans if isinstance(p, _Plan) for job in p.jobs]
     results = iter((pool or default_pool()).run_many(jobs))
     scores = []
@@ -254,4 +412,4 @@ def score_many(items: Sequence[tuple[str, Any]], pool: SandboxPool | None = None
     return scores
 
 
-__all__ = ["DEFAULT_LIMITS", "extract_code", "plan", "plan_cases", "plan_tests", "score", "score_many"]
+__all__ = ["DEFAULT_LIMITS", "extract_code", "plan", "plan_cases", "plan_check", "plan_tests", "score", "score_many"]
