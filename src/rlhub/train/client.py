@@ -3,7 +3,9 @@
 Environments drive episodes through it exactly as through an HTTP model, so single-turn, multi-turn
 and tool environments all train and evaluate the same way. Requests made in the same event-loop turn
 (e.g. 256 rollouts started with `asyncio.gather`) become one batch; while a batch generates in a
-worker thread, new requests queue for the next one.
+worker thread, new requests queue for the next one. Requests batch together when they share
+temperature, token limit and `top_p`; a request with a `seed` generates alone from a generator seeded
+with it, so the same seed gives the same completions whatever else is in flight.
 
 For training, `record()` collects what each model call saw and produced (prompt ids, completion ids,
 logprobs) in a context variable, so every asyncio task — one per episode — gets its own list.
@@ -94,11 +96,12 @@ class LocalModelClient:
         await asyncio.sleep(0)  # let every request started in this loop turn join the batch
         while self._pending:
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-            groups: dict[tuple[float, int], list[_Request]] = {}
+            groups: dict[tuple[float, int, float | None, int | None], list[_Request]] = {}
             for request in batch:
-                key = (request.sampling.temperature, request.sampling.max_tokens or self.max_tokens)
-                groups.setdefault(key, []).append(request)
-            for (temperature, max_tokens), requests in groups.items():
+                s = request.sampling
+                alone = None if s.seed is None else id(request)  # a seeded request draws from its own generator
+                groups.setdefault((s.temperature, s.max_tokens or self.max_tokens, s.top_p, alone), []).append(request)
+            for (temperature, max_tokens, _, _), requests in groups.items():
                 try:
                     await asyncio.to_thread(self._run, requests, temperature, max_tokens)
                 except Exception as exc:  # fail the callers, not the worker
@@ -108,7 +111,11 @@ class LocalModelClient:
 
     def _run(self, requests: list[_Request], temperature: float, max_tokens: int) -> None:
         prompts = [r.prompt_ids for r in requests for _ in range(r.sampling.n)]
-        generated = iter(sample(self.policy, prompts, max_tokens, temperature, self.generator))
+        seed, top_p = requests[0].sampling.seed, requests[0].sampling.top_p
+        generator = self.generator
+        if seed is not None:
+            generator = torch.Generator(self.policy.device).manual_seed(seed)
+        generated = iter(sample(self.policy, prompts, max_tokens, temperature, generator, top_p))
         loop = requests[0].future.get_loop()
         for request in requests:
             choices = []

@@ -3,7 +3,8 @@
 Layout: prompts are left-padded and completions right-padded, so every completion starts in the same
 column. Training then needs logits only for the last `completion_len + 1` positions, and the
 log-probabilities computed while sampling line up with the ones recomputed for the loss.
-Log-probabilities are those of the temperature-scaled distribution the tokens were drawn from.
+Log-probabilities are those of the distribution the tokens were drawn from: temperature-scaled,
+and renormalised over the nucleus when `top_p` truncates it.
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ def sample(
     max_tokens: int,
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
+    top_p: float | None = None,
 ) -> list[Generated]:
-    """One completion per prompt; `temperature == 0` is greedy decoding. Repeated prompts (a GRPO
-    group) are prefilled once and their KV cache is shared out."""
+    """One completion per prompt; `temperature == 0` is greedy decoding, `top_p` nucleus sampling.
+    Repeated prompts (a GRPO group) are prefilled once and their KV cache is shared out."""
     model, device = policy.model, policy.device
     pad = policy.tokenizer.pad_token_id
     unique: dict[tuple[int, ...], int] = {}
@@ -81,6 +83,8 @@ def sample(
     for step in range(max_tokens):
         if temperature > 0:
             logps = torch.log_softmax(logits / temperature, dim=-1)
+            if top_p is not None and top_p < 1.0:
+                logps = nucleus(logps, top_p)
             token = torch.multinomial(logps.exp(), 1, generator=generator).squeeze(-1)
         else:
             logps = torch.log_softmax(logits, dim=-1)
@@ -105,6 +109,17 @@ def sample(
         end = next((i + 1 for i, t in enumerate(row) if t in policy.stop_ids), len(row))
         results.append(Generated(row[:end], row_logps[:end], end < len(row) or row[end - 1] in policy.stop_ids))
     return results
+
+
+def nucleus(logps: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Log-probabilities restricted to the smallest set of most likely tokens whose mass reaches
+    `top_p` (the most likely token is always kept, so `top_p == 0` is greedy), renormalised."""
+    sorted_logps, order = logps.sort(dim=-1, descending=True)
+    mass_before = sorted_logps.exp().cumsum(-1) - sorted_logps.exp()
+    outside = mass_before >= top_p
+    outside[..., 0] = False
+    kept = logps.scatter(-1, order, sorted_logps.masked_fill(outside, float("-inf")))
+    return torch.log_softmax(kept, dim=-1)
 
 
 def completion_logprobs(
@@ -176,4 +191,4 @@ def _cache_kw(model: torch.nn.Module) -> str:
     return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
-__all__ = ["Generated", "completion_logprobs", "left_pad", "positions", "right_pad", "sample"]
+__all__ = ["Generated", "completion_logprobs", "left_pad", "nucleus", "positions", "right_pad", "sample"]
