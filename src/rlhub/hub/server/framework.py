@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from packaging.utils import canonicalize_version
 from packaging.version import Version
 
 import rlhub
@@ -95,7 +94,7 @@ class Framework:
         """Build the running rlhub's wheel and record it, unless its version is recorded already."""
         filename, data, requires_python = build_wheel()
         version = filename.split("-")[1]
-        manifest = self.directory / f"{NAME}-{canonicalize_version(version)}.json"
+        manifest = self.directory / f"{NAME}-{Version(version)}.json"
         existing = self._read(manifest)
         digest = hashlib.sha256(data).hexdigest()
         if existing is not None:
