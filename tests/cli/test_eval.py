@@ -8,11 +8,14 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from rlhub.cli.main import main
 from rlhub.rollout.log import read_log
+from rlhub.rollout.metrics import compute_metrics
+from rlhub.rollout.stub_server import solve
 
 ENV_FILE = '''
 import random
@@ -59,14 +62,6 @@ def start_stub(*args: str) -> tuple[subprocess.Popen[str], str]:
 @pytest.fixture
 def stub() -> Iterator[str]:
     proc, url = start_stub("--wrong-pct", "30")
-    yield url
-    proc.terminate()
-    proc.wait(5)
-
-
-@pytest.fixture
-def slow_stub() -> Iterator[str]:
-    proc, url = start_stub("--delay", "0.05")
     yield url
     proc.terminate()
     proc.wait(5)
@@ -169,43 +164,110 @@ def workers_gone(group: int) -> bool:
     return False
 
 
-TOTAL = 200
-"""Rollouts in the killed run: at 50 ms each, two at a time, the signal lands mid-run on a loaded machine."""
+def test_each_configuration_gets_its_own_log(
+    env_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = str(tmp_path / "runs")
+    base = ["eval", str(env_file), "--model", "mock", "--out", runs, "-q"]
+    code, first, err = cli(capsys, *base, "--mock-accuracy", "0.6", "-n", "50", "-r", "2")
+    assert code == 0, err
+    code, second, err = cli(capsys, *base, "--mock-accuracy", "0.9", "-n", "100")
+    assert code == 0, err
+    one, two = log_of(first), log_of(second)
+    assert one != two and one.parent == two.parent
+    assert f"new log {one}\n" in first
+    assert f"new log {two} (mock_accuracy, n, r differ from the earlier run)" in " ".join(second.split())
+    for path, count, tasks, mean in [(one, 100, 50, 0.6), (two, 100, 100, 0.9)]:
+        log = read_log(path)
+        lines = [json.loads(x) for x in path.read_text().splitlines()]
+        assert [x["type"] for x in lines] == ["header"] + ["rollout"] * count + ["footer"]
+        assert len(log.rollouts) == count and len({r.task.id for r in log.rollouts}) == tasks
+        assert log.footer is not None and log.footer.metrics.mean == pytest.approx(mean)
+    code, again, _ = cli(capsys, *base, "--mock-accuracy", "0.6", "-n", "50", "-r", "2")
+    assert code == 0 and f"resumed 100 of 100 rollouts from {one}" in again and log_of(again) == one
+    code, hot, _ = cli(capsys, *base, "--mock-accuracy", "0.6", "-n", "50", "-r", "2", "--temperature", "0.7")
+    assert code == 0 and "(temperature differs from the earlier run)" in " ".join(hot.split())
+    code, _, err = cli(capsys, *base[:-3], "--out", str(one), "--mock-accuracy", "0.9", "-n", "50", "-r", "2")
+    assert code == 1 and "different run (mock_accuracy differs" in " ".join(err.split())
+
+
+def eval_process(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
+    """`rlhub eval` as a user runs it: its own process, SIGINT as a terminal sends it (CI may start us
+    as a background job, which ignores SIGINT)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "rlhub", "eval", *args],
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **kwargs,
+    )
+
+
+NOISE = ("Traceback", "Unclosed", "Task exception", "was destroyed", "Exception ignored")
+
+
+def test_dead_server_is_one_line_without_aiohttp_noise(env_file: Path, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    proc = eval_process(str(env_file), "--model", "m", "--base-url", url, "--out", str(tmp_path), "-q")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert err.strip().count("\n") == 0 and f"cannot reach the model server at {url}" in err, err
+    assert not any(word in err for word in NOISE), err
+
+
+N, R = 200, 2
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
-def test_killed_run_resumes_without_repeats(
-    env_file: Path, tmp_path: Path, slow_stub: str, sig: signal.Signals
+def test_faults_and_a_kill_leave_every_rollout_exactly_once(
+    env_file: Path, tmp_path: Path, sig: signal.Signals
 ) -> None:
+    """20% of model requests fail (429, 5xx, hangs past the request timeout, resets, broken bodies);
+    the run is killed at about 40%, rerun until done: each (task, sample) exactly once, ok only for a
+    valid answer, finished rollouts kept as they were, failed ones replaced by their retries."""
+    server, url = start_stub("--fault-pct", "20", "--hang", "2")
     out_file = tmp_path / "run.jsonl"
-    command = [sys.executable, "-m", "rlhub", "eval", str(env_file), "--model", "stub", "--base-url", slow_stub]
-    command += ["-n", str(TOTAL), "-c", "2", "--out", str(out_file), "-q"]  # ~5 s: time to land the signal
-    proc = subprocess.Popen(  # SIGINT restored: CI may start us as a background job, which ignores it
-        command,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if out_file.exists() and out_file.read_bytes().count(b'"type":"rollout"') >= 10:
-            break
-        time.sleep(0.02)
-    os.kill(proc.pid, sig)
-    proc.wait(10)
-    if sig == signal.SIGKILL:
-        assert workers_gone(proc.pid)  # scoring workers died with their parent
-    else:
-        assert proc.returncode == 130
-    before = out_file.read_bytes()
-    done_before = {(r.task.id, r.sample) for r in read_log(out_file).rollouts}
-    assert 10 <= len(done_before) < TOTAL and read_log(out_file).footer is None
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, timeout=60)
-    after = out_file.read_bytes()
-    assert after.startswith(before[: before.rfind(b"\n") + 1])  # finished rollouts were kept as they were
-    records = [json.loads(x) for x in after.splitlines() if b'"type":"rollout"' in x]
-    keys = [(r["task"]["id"], r["sample"]) for r in records]
-    assert len(keys) == len(set(keys)) == TOTAL  # none twice, none lost
-    assert read_log(out_file).footer is not None
+    args = [str(env_file), "--model", "stub", "--base-url", url, "-n", str(N), "-r", str(R), "-c", "8"]
+    args += ["--out", str(out_file), "-q", "--request-timeout", "0.5", "--retries", "1"]  # some rollouts fail
+    try:
+        proc = eval_process(*args)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if out_file.exists() and out_file.read_bytes().count(b'"type":"rollout"') >= 0.4 * N * R:
+                break
+            time.sleep(0.02)
+        os.kill(proc.pid, sig)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == (-9 if sig == signal.SIGKILL else 130)
+        assert not any(word in err for word in NOISE), err
+        if sig == signal.SIGKILL:
+            assert workers_gone(proc.pid)  # scoring workers died with their parent
+        killed = read_log(out_file)
+        assert killed.footer is None and 0.3 * N * R <= len(killed.rollouts) < N * R
+        kept = [line for line in out_file.read_bytes().splitlines() if b'"status":"ok"' in line]
+        failed = {r.key for r in killed.rollouts if r.status != "ok"}
+        for attempt in range(4):
+            rerun = eval_process(*args)
+            out, err = rerun.communicate(timeout=120)
+            assert rerun.returncode == 0 and not any(word in err for word in NOISE), err
+            if attempt == 0:
+                assert f"resumed {len(kept)} of {N * R} rollouts from {out_file}" in out
+            lines = [json.loads(x) for x in out_file.read_text().splitlines()]
+            assert [x["type"] for x in lines] == ["header"] + ["rollout"] * (N * R) + ["footer"]
+            keys = [(x["task"]["id"], x["sample"]) for x in lines[1:-1]]
+            assert set(keys) == {(f"test-0-{i}", s) for i in range(N) for s in range(R)}  # each exactly once
+            log = read_log(out_file)
+            assert log.footer is not None and log.footer.metrics == compute_metrics(log.rollouts)
+            ok = [r for r in log.rollouts if r.status == "ok"]
+            assert all(r.response == solve(r.task.prompt[-1].content) and r.reward == 1.0 for r in ok)
+            if len(ok) == N * R:
+                break
+            failed |= {r.key for r in log.rollouts if r.status != "ok"}
+        assert len(ok) == N * R and failed  # every failed record was replaced by its retry
+        assert set(kept) <= set(out_file.read_bytes().splitlines())  # finished rollouts kept as they were
+    finally:
+        server.terminate()
+        server.wait(5)

@@ -7,7 +7,7 @@ from aiohttp import web
 from rlhub.core.errors import ModelError, RetryableModelError
 from rlhub.core.types import Message, Sampling, ToolSpec
 from rlhub.rollout.client import OpenAIClient, parse_completions
-from rlhub.rollout.stub_server import StubPolicy, serve_stub, solve
+from rlhub.rollout.stub_server import FAULTS, StubPolicy, serve_stub, solve
 
 MUL = ToolSpec(
     name="mul",
@@ -127,3 +127,39 @@ async def test_a_thousand_requests_in_flight() -> None:
     ):
         results = await asyncio.gather(*(client.complete([Message.user(f"{i} + 1")]) for i in range(1000)))
     assert [r[0].message.content for r in results] == [str(i + 1) for i in range(1000)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"id": "x", "choices": [{"message": {"role": "assis', b'{"id": "x"}', b'{"choices": []}', b"null", b"[]"],
+)
+async def test_a_body_that_is_no_chat_completion_is_a_retryable_fault(body: bytes) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", broken)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with OpenAIClient("x", f"http://127.0.0.1:{port}/v1") as client:
+            with pytest.raises(RetryableModelError, match="not a chat completion"):
+                await client.complete([Message.user("hi")])
+    finally:
+        await runner.cleanup()
+
+
+async def test_every_injected_fault_fails_its_request_and_only_valid_answers_pass() -> None:
+    policy = StubPolicy(fault_pct=100, hang_s=0.3)
+    outcomes: dict[str, int] = {}
+    async with serve_stub(policy) as url, OpenAIClient("x", url, request_timeout_s=0.1) as client:
+        for i in range(60):
+            try:
+                await client.complete([Message.user(f"{i} + 1")])
+                outcomes["ok"] = outcomes.get("ok", 0) + 1
+            except RetryableModelError:
+                outcomes["retryable"] = outcomes.get("retryable", 0) + 1
+    assert set(policy.faults) == set(FAULTS) and policy.answered == 0
+    assert outcomes == {"retryable": 60}

@@ -3,6 +3,7 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.rollout.envs import Add, Mul, SlowVerifier
@@ -10,7 +11,9 @@ from tests.rollout.envs import Add, Mul, SlowVerifier
 from rlhub.core.errors import LogError, ModelError, RetryableModelError
 from rlhub.core.types import SCHEMA_VERSION, Completion, Message, Sampling, ToolSpec
 from rlhub.rollout import MockClient, OpenAIClient, RunConfig, ScriptedClient, compute_metrics, read_log, rescore, run
-from rlhub.rollout.stub_server import StubPolicy, serve_stub
+from rlhub.rollout.log import LogWriter
+from rlhub.rollout.runner import make_header
+from rlhub.rollout.stub_server import FAULTS, StubPolicy, serve_stub, solve
 
 
 def config(**overrides: object) -> RunConfig:
@@ -118,40 +121,110 @@ async def test_slow_verifier_does_not_stall_generation(tmp_path: Path) -> None:
     assert lag < 0.19  # and the event loop stayed responsive (one score on the loop would block it 0.2 s)
 
 
-async def test_resume_skips_done_pairs_and_extends(tmp_path: Path) -> None:
-    env = Add()
-    path = tmp_path / "run.jsonl"
-    await run(env, MockClient(env, env.tasks(10, "test"), 0.5), config(n=10), path)
-    calls = ScriptedClient(lambda messages: "0", name="mock")
-    log = await run(env, calls, config(n=15), path)
-    assert len(calls.calls) == 10  # only the 5 new tasks x 2 samples
-    records = [json.loads(x) for x in path.read_text().splitlines() if '"type":"rollout"' in x]
-    keys = [(r["task"]["id"], r["sample"]) for r in records]
-    assert len(keys) == len(set(keys)) == 30 == len(log.rollouts)
-    again = ScriptedClient([], name="mock")
-    await run(env, again, config(n=15), path)
-    assert again.calls == []
+def records(path: Path) -> list[dict[str, Any]]:
+    """Every line of a log, as written (not deduplicated the way `read_log` does)."""
+    return [json.loads(x) for x in path.read_text().splitlines()]
 
 
-async def test_resume_retries_failed_rollouts(tmp_path: Path) -> None:
+def assert_exactly_once(path: Path, keys: set[tuple[str, int]]) -> None:
+    lines = records(path)
+    written = [(r["task"]["id"], r["sample"]) for r in lines if r["type"] == "rollout"]
+    assert len(written) == len(set(written)) and set(written) == keys  # each pair once, none missing or extra
+    assert [r["type"] for r in lines].count("footer") == 1 and lines[-1]["type"] == "footer"
+    log = read_log(path)
+    assert log.footer is not None and log.footer.metrics == compute_metrics(log.rollouts)
+
+
+async def test_resume_skips_done_pairs(tmp_path: Path) -> None:
     env = Add()
     path = tmp_path / "run.jsonl"
-    down = Failing(ModelError("down"))
-    down.name = "mock"
-    await run(env, down, config(), path)
-    log = await run(env, MockClient(env, env.tasks(10, "test"), 1.0, seed=0), config(), path)
+    said: list[str] = []
+    await run(env, MockClient(env, env.tasks(10, "test"), 0.5), config(n=10), path, announce=said.append)
+    again = MockClient(env, env.tasks(10, "test"), 0.5)
+    again.complete = None  # type: ignore[assignment, method-assign]  # a finished run asks nothing
+    await run(env, again, config(n=10), path, announce=said.append)
+    assert said == [f"new log {path}", f"resumed 20 of 20 rollouts from {path}"]
+
+
+async def test_resume_retries_failed_rollouts_and_replaces_their_records(tmp_path: Path) -> None:
+    env = Add()
+    path = tmp_path / "run.jsonl"
+    flaky = iter([ModelError("down")] * 7)
+    client = ScriptedClient(lambda m: next(flaky, None) or env.oracle(env.tasks(10, "test")[0], m), name="s")
+    first = await run(env, client, config(), path)
+    assert first.footer is not None and first.footer.metrics.rollout_status == {"error": 7, "ok": 13}
+    said: list[str] = []
+    oracle = ScriptedClient(lambda m: next(t.answer for t in env.tasks(10, "test") if t.prompt == tuple(m)), name="s")
+    log = await run(env, oracle, config(), path, announce=said.append)
+    assert said == [f"resumed 13 of 20 rollouts from {path}"] and len(oracle.calls) == 7
     assert [r.status for r in log.rollouts] == ["ok"] * 20
+    assert_exactly_once(path, {(t.id, s) for t in env.tasks(10, "test") for s in range(2)})
     assert [r.status for r in read_log(path).rollouts] == ["ok"] * 20
 
 
-async def test_resume_refuses_a_different_run(tmp_path: Path) -> None:
+async def test_resume_refuses_a_different_run_naming_the_setting(tmp_path: Path) -> None:
     env = Add()
     path = tmp_path / "run.jsonl"
-    await run(env, ScriptedClient(lambda m: "1"), config(n=2), path)
-    with pytest.raises(LogError, match=r"different run.*model"):
-        await run(env, MockClient(env, env.tasks(2, "test"), 1.0), config(n=2), path)
-    with pytest.raises(LogError, match="env_config"):
-        await run(Add(digits=3), ScriptedClient(lambda m: "1"), config(n=2), path)
+    tasks = env.tasks(4, "test")
+    await run(env, MockClient(env, tasks, 0.5), config(n=2), path)
+    different = [
+        (env, MockClient(env, tasks, 0.5), config(n=3), "n"),
+        (env, MockClient(env, tasks, 0.5), config(n=2, r=1), "r"),
+        (env, MockClient(env, tasks, 0.5), config(n=2, start=2), "start"),
+        (env, MockClient(env, tasks, 0.5), config(n=2, seed=1), "seed"),
+        (env, MockClient(env, tasks, 0.5), config(n=2, split="train"), "split"),
+        (env, MockClient(env, tasks, 0.9), config(n=2), "mock_accuracy"),
+        (env, MockClient(env, tasks, 0.5), config(n=2, sampling=Sampling(temperature=0.2)), "temperature"),
+        (env, MockClient(env, tasks, 0.5), config(n=2, sampling=Sampling(seed=3)), "sampling_seed"),
+        (env, ScriptedClient(lambda m: "1", name="other"), config(n=2), "model"),
+        (Add(digits=3), MockClient(Add(digits=3), tasks, 0.5), config(n=2), "config.digits"),
+    ]
+    for other_env, client, cfg, setting in different:
+        with pytest.raises(LogError, match=rf"different run \({setting} .*differ"):
+            await run(other_env, client, cfg, path)
+    assert len(read_log(path).rollouts) == 4  # untouched
+
+
+async def test_header_identity_differences() -> None:
+    env = Add()
+    mock = MockClient(env, env.tasks(2, "test"), 0.6)
+    ours = make_header(env, mock, config(n=50, r=2))
+    other = make_header(env, MockClient(env, env.tasks(2, "test"), 0.9), config(n=100, r=1))
+    assert ours.differences(other) == ["mock_accuracy", "n", "r"]
+    later = make_header(env, mock, config(n=50, r=2, concurrency=99, retries=0))  # how, not what: same run
+    assert ours.differences(later) == [] and ours.identity() == later.identity()
+
+
+async def test_a_second_writer_of_one_log_is_refused(tmp_path: Path) -> None:
+    env = Add()
+    path = tmp_path / "run.jsonl"
+    with LogWriter(path), pytest.raises(LogError, match="being written by another process"):
+        await run(env, ScriptedClient(lambda m: "1"), config(), path)
+    await run(env, ScriptedClient(lambda m: "1"), config(), path)
+    assert len(read_log(path).rollouts) == 20
+
+
+async def test_a_footer_followed_by_rollouts_is_stale(tmp_path: Path) -> None:
+    env = Add()
+    path = tmp_path / "run.jsonl"
+    await run(env, ScriptedClient(lambda m: "1"), config(n=2, r=1), path)
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines) + lines[1].replace('"attempts":1', '"attempts":2'))  # a later session's retry
+    log = read_log(path)
+    assert log.footer is None and len(log.rollouts) == 2 and log.rollouts[-1].attempts == 2
+
+
+async def test_faulty_server_every_rollout_exactly_once_and_only_valid_answers_ok(tmp_path: Path) -> None:
+    env = Add()
+    policy = StubPolicy(fault_pct=20, hang_s=1.0)
+    path = tmp_path / "run.jsonl"
+    async with serve_stub(policy) as url, OpenAIClient("stub", url, request_timeout_s=0.2) as client:
+        log = await run(env, client, config(n=100, r=2, concurrency=16), path)
+    assert set(policy.faults) == set(FAULTS) and sum(policy.faults.values()) > 20
+    assert [r.status for r in log.rollouts] == ["ok"] * 200
+    assert policy.answered == 200  # one valid answer per ok rollout: no fault was taken for an answer
+    assert all(r.response == solve(r.task.prompt[-1].content) and r.reward == 1.0 for r in log.rollouts)
+    assert_exactly_once(path, {(t.id, s) for t in env.tasks(100, "test") for s in range(2)})
 
 
 async def test_truncated_last_line_is_tolerated_and_cut(tmp_path: Path) -> None:
@@ -203,7 +276,7 @@ async def test_seeded_sampling_differs_per_sample(tmp_path: Path) -> None:
 async def test_cancelling_a_run_stops_generation(tmp_path: Path) -> None:
     env = Add(digits=4)
     calls = 0
-    many = config(n=50, r=1000, concurrency=1200)  # 50,000 quick calls: far more than fit in the window
+    many = config(n=50, r=40, concurrency=100)  # 2,000 calls, 100 at a time for 50 ms: about 1 s
 
     class Slow:
         name = "slow"
@@ -211,7 +284,7 @@ async def test_cancelling_a_run_stops_generation(tmp_path: Path) -> None:
         async def complete(self, *args: object, **kwargs: object) -> list[Completion]:
             nonlocal calls
             calls += 1
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)
             return [Completion(message=Message.assistant("1"))]
 
     path = tmp_path / "x.jsonl"
@@ -220,8 +293,9 @@ async def test_cancelling_a_run_stops_generation(tmp_path: Path) -> None:
     after_cancel = calls
     await asyncio.sleep(0.2)
     assert calls == after_cancel  # nothing runs on after the cancel
-    assert len(read_log(path).rollouts) < 50_000
-    resumed = config(n=50, r=20, concurrency=64)
+    assert len(read_log(path).rollouts) < 2_000
+    resumed = config(n=50, r=40, concurrency=64)  # the same run: concurrency is how, not what
     log = await run(env, ScriptedClient(lambda m: "1", name="slow"), resumed, path)
-    ok = {r.key for r in log.rollouts if r.status == "ok"}
-    assert {(t.id, s) for t in env.tasks(50, "test") for s in range(20)} <= ok
+    keys = {(t.id, s) for t in env.tasks(50, "test") for s in range(40)}
+    assert {r.key for r in log.rollouts if r.status == "ok"} == keys
+    assert_exactly_once(path, keys)

@@ -1,8 +1,9 @@
 """Commands for model builders: `eval` runs an environment against a model, `view` summarises its log.
 
-`eval` writes to `OUT/<owner>-<name>/<model>-<split>-s<seed>-<run hash>.jsonl`, a name fixed by what is
-being run (environment, config, model, sampling, split, seed), so rerunning an interrupted command
-resumes it; `--out` may also name a `.jsonl` file directly.
+`eval` writes to `OUT/<owner>-<name>/<model>-<split>-s<seed>-<run hash>.jsonl`, the hash being of the
+run's identity (everything that changes results, `LogHeader.identity`): rerunning an interrupted command
+resumes its log, a run with other settings starts its own. `--out` may also name a `.jsonl` file,
+which is resumed by the same run only.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rlhub.core.errors import ConfigError, LogError
 
 if TYPE_CHECKING:
     from rlhub.core.env import Environment
+    from rlhub.core.model import ModelClient
     from rlhub.rollout.log import LogHeader, RunLog
     from rlhub.rollout.runner import RunConfig
 
@@ -41,6 +43,7 @@ def eval_env(
     ] = None,
     n: Annotated[int, typer.Option("-n", min=1, help="Tasks.")] = 10,
     r: Annotated[int, typer.Option("-r", min=1, help="Rollouts (samples) per task.")] = 1,
+    start: Annotated[int, typer.Option("--start", min=0, help="Index of the first task.")] = 0,
     concurrency: Annotated[int, typer.Option("-c", "--concurrency", min=1, help="Rollouts in flight.")] = 64,
     out: Annotated[Path, typer.Option("--out", "-o", help="Log directory, or a .jsonl file.")] = Path("runs"),
     split: Annotated[str, typer.Option(help="train or test.")] = "test",
@@ -48,11 +51,17 @@ def eval_env(
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 1.0,
     top_p: Annotated[float | None, typer.Option(help="Nucleus sampling.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Completion token limit per model call.")] = None,
+    sampling_seed: Annotated[
+        int | None, typer.Option(help="Sampling seed sent to the server (plus the sample number).")
+    ] = None,
     config: Annotated[list[str] | None, typer.Option("--config", "-C", help="Environment config as key=value.")] = None,
     api_key: Annotated[str | None, typer.Option(help="API key (prefer --api-key-env).")] = None,
     api_key_env: Annotated[str, typer.Option(help="Environment variable holding the API key.")] = "OPENAI_API_KEY",
     mock_accuracy: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of tasks the mock gets right.")] = 0.6,
-    timeout: Annotated[float, typer.Option(help="Seconds allowed per rollout.")] = 600.0,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed per rollout, retries included.")] = 600.0,
+    request_timeout: Annotated[
+        float, typer.Option(help="Seconds a model request may wait for the server's answer before a retry.")
+    ] = 600.0,
     retries: Annotated[int, typer.Option(min=0, help="Retries per model request on 429/5xx/timeouts.")] = 5,
     score_workers: Annotated[int, typer.Option(min=1, help="Processes that score rollouts.")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -67,11 +76,12 @@ def eval_env(
     if split not in ("train", "test"):
         raise ConfigError(f"--split must be train or test, not {split!r}")
     env, source = _load_env(target, parse_config(config))
-    sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
+    sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=sampling_seed)
     try:
         run_config = RunConfig(
             n=n,
             r=r,
+            start=start,
             concurrency=concurrency,
             split=split,
             seed=seed,
@@ -88,7 +98,7 @@ def eval_env(
         if not base_url:
             raise ConfigError("--base-url is required for a served model (or use --model mock)")
     key = api_key or os.environ.get(api_key_env)
-    log = _execute(env, source, model, base_url, key, run_config, out, mock_accuracy)
+    log = _execute(env, source, model, base_url, key, run_config, out, mock_accuracy, request_timeout)
     show(log)
     console.print(f"log: {log.path}", highlight=False, soft_wrap=True)
     if push:
@@ -105,16 +115,36 @@ def _load_env(target: str, config: dict[str, Any]) -> tuple[Environment, str | N
 
 
 def log_path(out: Path, header: LogHeader) -> Path:
-    """Where a run's log goes: `out` itself if it names a .jsonl file, else a name fixed by the run."""
+    """Where a run's log goes: `out` itself if it names a .jsonl file, else a name fixed by the run's identity."""
     import hashlib
     import json
 
     if out.suffix == ".jsonl":
         return out
     digest = hashlib.sha256(json.dumps(header.identity(), sort_keys=True, default=str).encode()).hexdigest()[:8]
-    model = "".join(c if c.isalnum() or c in "-._" else "-" for c in header.model)
     env_dir = header.env.split("@")[0].replace("/", "-")
-    return out / env_dir / f"{model}-{header.split}-s{header.seed}-{digest}.jsonl"
+    return out / env_dir / f"{_slug(header.model)}-{header.split}-s{header.seed}-{digest}.jsonl"
+
+
+def _slug(model: str) -> str:
+    return "".join(c if c.isalnum() or c in "-._" else "-" for c in model)
+
+
+def earlier_difference(path: Path, header: LogHeader) -> str:
+    """ " (temperature differs from the earlier run)" naming what sets this run apart from the closest
+    other log of the same environment and model next to `path` (fewest differences, then newest)."""
+    from rlhub.rollout.log import read_header
+
+    env = header.env.split("@")[0]
+    earlier = []
+    for other in path.parent.glob(f"{_slug(header.model)}-*.jsonl"):
+        theirs = read_header(other) if other != path else None
+        if theirs is not None and theirs.model == header.model and theirs.env.split("@")[0] == env:
+            earlier.append((len(diff := header.differences(theirs)), -other.stat().st_mtime, diff))
+    if not earlier:
+        return ""
+    diff = min(earlier)[2]
+    return f" ({', '.join(diff)} {'differs' if len(diff) == 1 else 'differ'} from the earlier run)"
 
 
 def _execute(
@@ -126,28 +156,39 @@ def _execute(
     config: RunConfig,
     out: Path,
     mock_accuracy: float,
+    request_timeout: float,
 ) -> RunLog:
     from rlhub.rollout.client import OpenAIClient
     from rlhub.rollout.mock import MockClient
     from rlhub.rollout.runner import make_header, run, run_sync
 
-    async def go() -> RunLog:
-        if model == "mock":
-            client: Any = MockClient(env, env.tasks(config.n, config.split, config.seed), mock_accuracy)
-            url = None
-        else:
-            assert base_url is not None
-            client = OpenAIClient(model, base_url, api_key=api_key, max_connections=config.concurrency)
-            url = base_url
-            await client.ping()
-        path = log_path(out, make_header(env, model, config, env_source=source, base_url=url))
-        try:
-            return await run(env, client, config, path, env_source=source, base_url=url)
-        finally:
-            if isinstance(client, OpenAIClient):
-                await client.close()
+    async def go(client: ModelClient, url: str | None) -> RunLog:
+        header = make_header(env, client, config, env_source=source, base_url=url)
+        path = log_path(out, header)
+        note = earlier_difference(path, header) if _is_new(path, out) else ""
 
-    return run_sync(go())
+        def announce(line: str) -> None:
+            console.print(line + note, highlight=False, soft_wrap=True)
+
+        return await run(env, client, config, path, env_source=source, base_url=url, announce=announce)
+
+    async def served() -> RunLog:
+        assert base_url is not None
+        async with OpenAIClient(
+            model, base_url, api_key=api_key, max_connections=config.concurrency, request_timeout_s=request_timeout
+        ) as client:  # closed on every path: an unclosed session makes aiohttp print warnings at exit
+            await client.ping()
+            return await go(client, base_url)
+
+    if model == "mock":
+        tasks = env.tasks(config.n, config.split, config.seed, config.start)
+        return run_sync(go(MockClient(env, tasks, mock_accuracy), None))
+    return run_sync(served())
+
+
+def _is_new(path: Path, out: Path) -> bool:
+    """Whether the run starts a log of its own in a directory of logs (not a named file, not a resume)."""
+    return out.suffix != ".jsonl" and not (path.exists() and path.stat().st_size)
 
 
 def view(
@@ -196,6 +237,10 @@ def show(log: RunLog, examples: int = 0) -> None:
     errors = [r for r in log.rollouts if r.status != "ok"]
     if errors:
         console.print(f"[yellow]{len(errors)} rollout(s) failed[/], e.g.: {errors[0].error}", highlight=False)
+    for status in ("error", "timeout", "unparseable"):  # why scoring failed, not just how often
+        unscored = [r.score for r in log.rollouts if r.score is not None and r.score.status.value == status]
+        if unscored:
+            console.print(f"[yellow]{len(unscored)} score(s) {status}[/], e.g.: {unscored[0].detail}", highlight=False)
     if examples:
         sample = Table("task", "prompt", "response", "reward", "status", show_lines=True)
         for rollout in log.rollouts[:examples]:

@@ -3,8 +3,9 @@
 One `aiohttp.ClientSession` per client with a connection pool sized to the run's concurrency (HTTP/1.1
 needs one connection per request in flight), no total timeout on waiting for a pooled connection (the
 runner's per-rollout timeout bounds a rollout) and a read timeout per request. Errors are sorted for
-the runner: 408/429/5xx, timeouts and connection failures raise `RetryableModelError`; other 4xx raise
-`ModelError` with the server's own message.
+the runner: 408/429/5xx, timeouts, connection failures and a 200 whose body is not a chat completion
+(broken JSON, no `choices`: a server or proxy fault, never an answer) raise `RetryableModelError`;
+other 4xx raise `ModelError` with the server's own message.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class OpenAIClient:
         self.base_url = base_url.rstrip("/")
         self.url = f"{self.base_url}/chat/completions"
         self.extra_body = dict(extra_body or {})
+        self.settings: dict[str, Any] = {"extra_body": self.extra_body} if self.extra_body else {}
+        """What, beyond the name and URL, changes this model's answers: part of a run log's identity."""
         self._headers = {"Content-Type": "application/json"}
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
@@ -122,13 +125,19 @@ class OpenAIClient:
             raise ModelError(message)
         try:
             return parse_completions(loads(raw))
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            raise ModelError(f"{self.url} sent a response that is not a chat completion: {exc}") from None
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+            raise RetryableModelError(f"{self.url} sent a response that is not a chat completion ({detail})") from None
 
 
 def parse_completions(body: dict[str, Any]) -> list[Completion]:
-    """The choices of a chat-completion response as `Completion`s (usage is split evenly across choices)."""
+    """The choices of a chat-completion response as `Completion`s (usage is split evenly across choices).
+
+    Raises `ValueError` (or `KeyError`, `TypeError`...) when `body` is not a chat completion.
+    """
     choices = body["choices"]
+    if not isinstance(choices, list) or not choices:
+        raise ValueError(f"'choices' must be a non-empty list, not {choices!r:.80}")
     usage = body.get("usage") or {}
     share = max(len(choices), 1)
     prompt_tokens = usage.get("prompt_tokens") or 0

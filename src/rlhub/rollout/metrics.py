@@ -69,7 +69,8 @@ def _clustered(rollouts: Sequence[Rollout]) -> GroupMetrics:
 
 
 def compute_metrics(rollouts: Iterable[Rollout]) -> Metrics:
-    rollouts = list(rollouts)
+    """Metrics of a run; the same, to the last bit, for any order of the same rollouts."""
+    rollouts = sorted(rollouts, key=lambda r: r.key)  # float sums depend on order: a log read back must agree
     overall = _clustered(rollouts)
     samples: dict[str, list[bool]] = defaultdict(list)
     tagged: dict[str, list[Rollout]] = defaultdict(list)

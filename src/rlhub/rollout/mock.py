@@ -72,6 +72,8 @@ class MockClient:
         if not 0.0 <= accuracy <= 1.0:
             raise ValueError("accuracy must be within [0, 1]")
         self.name = "mock"
+        self.settings = {"mock_accuracy": accuracy, "mock_seed": seed}
+        """Part of a run log's identity: another accuracy or seed gives other results."""
         self.env = env
         self.delay_s = delay_s
         distinct = {_key(t.prompt): t for t in tasks}.values()  # equal prompts must get the same verdict

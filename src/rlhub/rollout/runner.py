@@ -8,8 +8,9 @@ Model requests that fail with a `RetryableModelError` are retried with exponenti
 jitter; an episode that still fails, or runs past `timeout_s`, is recorded with status `error` /
 `timeout` (reward 0), never dropped. Finished episodes go to scoring worker processes and the worker
 coroutine moves straight on, so slow verifiers never hold a generation slot. Every rollout is
-appended to the log when scored; running again on the same log resumes: pairs already `ok` are
-skipped, failed ones retried.
+appended to the log when scored. Running the same run (equal header identity) on the same log
+resumes it: pairs already `ok` are skipped, failed ones retried, and when the run finishes the log is
+compacted to one record per pair, so a finished log holds every (task, sample) exactly once.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import asyncio
 import random
 import resource
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -28,7 +29,7 @@ from typing import Any, TypeVar
 from rlhub.core.env import Environment
 from rlhub.core.errors import LogError, ModelError, RetryableModelError
 from rlhub.core.model import ModelClient
-from rlhub.core.types import Completion, Message, Rollout, RolloutStatus, Sampling, Score, ToolSpec
+from rlhub.core.types import Completion, Message, Rollout, RolloutStatus, Sampling, Score, Task, ToolSpec
 from rlhub.rollout.log import LogFooter, LogHeader, LogWriter, RunLog, env_hash, read_log
 from rlhub.rollout.metrics import compute_metrics
 from rlhub.rollout.progress import RunProgress
@@ -45,6 +46,8 @@ class RunConfig:
 
     n: int = 10
     r: int = 1
+    start: int = 0
+    """Index of the first task: the run covers tasks start .. start + n - 1."""
     concurrency: int = 64
     split: str = "test"
     seed: int = 0
@@ -60,6 +63,8 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.n < 1 or self.r < 1 or self.concurrency < 1 or self.score_workers < 1:
             raise ValueError("n, r, concurrency and score_workers must be at least 1")
+        if self.start < 0:
+            raise ValueError("start must be at least 0")
 
 
 class _Retrying:
@@ -98,8 +103,15 @@ def _now() -> str:
 
 
 def make_header(
-    env: Environment, model: str, config: RunConfig, *, env_source: str | None = None, base_url: str | None = None
+    env: Environment,
+    client: ModelClient,
+    config: RunConfig,
+    *,
+    env_source: str | None = None,
+    base_url: str | None = None,
 ) -> LogHeader:
+    """The header of a run. A client's optional `settings` dict (e.g. the mock's accuracy) is part of
+    the run's identity, like its name."""
     import rlhub
 
     run = {k: v for k, v in asdict(config).items() if k in {"concurrency", "retries", "timeout_s", "score_workers"}}
@@ -109,11 +121,13 @@ def make_header(
         env_config=env.config,
         env_hash=env_hash(env),
         env_source=env_source,
-        model=model,
+        model=client.name,
+        model_settings=getattr(client, "settings", {}),
         base_url=base_url,
         sampling=config.sampling,
         split=config.split,
         seed=config.seed,
+        start=config.start,
         n=config.n,
         r=config.r,
         started_at=_now(),
@@ -123,13 +137,17 @@ def make_header(
 
 def _previous(out: Path, header: LogHeader) -> RunLog | None:
     """The log already at `out` when resuming, after checking that it is the same run."""
-    if not out.exists() or not out.stat().st_size:
+    if not out.stat().st_size:
         return None
     existing = read_log(out)
-    theirs, ours = existing.header.identity(), header.identity()
-    if theirs != ours:
-        diff = ", ".join(f"{k}: log has {theirs[k]!r}, this run {ours[k]!r}" for k in ours if theirs[k] != ours[k])
-        raise LogError(f"cannot resume {out}: it is a different run ({diff}); choose another output path")
+    if existing.header.identity() != header.identity():
+        theirs, ours = existing.header.identity(), header.identity()
+        details = ", ".join(f"{k}: log has {theirs[k]!r}, this run {ours[k]!r}" for k in ours if theirs[k] != ours[k])
+        names = header.differences(existing.header)
+        verb = "differs" if len(names) == 1 else "differ"
+        raise LogError(
+            f"cannot resume {out}: it is a different run ({', '.join(names)} {verb}: {details}); choose another path"
+        )
     return existing
 
 
@@ -147,22 +165,50 @@ async def run(
     *,
     env_source: str | None = None,
     base_url: str | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> RunLog:
-    """Run (or resume) an evaluation into the log at `out`; returns the whole log, footer included."""
+    """Run (or resume) an evaluation into the log at `out`; returns the whole log, footer included.
+
+    `announce` is called once, before any rollout, with "new log OUT" or "resumed K of N rollouts
+    from OUT". A log at `out` from a different run (see `LogHeader.identity`) raises `LogError`.
+    """
     out = Path(out)
+    tasks = env.tasks(config.n, config.split, config.seed, config.start)
+    header = make_header(env, client, config, env_source=env_source, base_url=base_url)
+    with LogWriter(out) as writer:  # locked before it is read: no other process appends meanwhile
+        existing = _previous(out, header)
+        previous = {r.key: r for r in existing.rollouts} if existing else {}
+        jobs = [
+            (t, s) for t in tasks for s in range(config.r) if getattr(previous.get((t.id, s)), "status", "") != "ok"
+        ]
+        if announce is not None:
+            done = sum(r.status == "ok" for r in previous.values())
+            total = config.n * config.r
+            announce(f"resumed {done} of {total} rollouts from {out}" if existing else f"new log {out}")
+        if existing is None:
+            writer.header(header)
+        elif existing.footer and not jobs:
+            return existing
+        else:
+            header = existing.header
+        rollouts, footer = await _generate(env, client, config, writer, previous, jobs)
+        if existing:  # retried rollouts replace their failed records, an older footer goes
+            writer.compact(footer)
+        else:
+            writer.footer(footer)
+    return RunLog(path=out, header=header, rollouts=rollouts, footer=footer)
+
+
+async def _generate(
+    env: Environment,
+    client: ModelClient,
+    config: RunConfig,
+    writer: LogWriter,
+    previous: dict[tuple[str, int], Rollout],
+    jobs: list[tuple[Task, int]],
+) -> tuple[list[Rollout], LogFooter]:
+    """Run `jobs`, appending each rollout to the log; the run's rollouts (`previous` updated) and footer."""
     started = time.perf_counter()
-    tasks = env.tasks(config.n, config.split, config.seed)
-    header = make_header(env, client.name, config, env_source=env_source, base_url=base_url)
-    existing = _previous(out, header)
-    previous = {r.key: r for r in existing.rollouts} if existing else {}
-    jobs = [(t, s) for t in tasks for s in range(config.r) if getattr(previous.get((t.id, s)), "status", "") != "ok"]
-    if existing and existing.footer and not jobs:
-        return existing
-    writer = LogWriter(out)
-    if existing:
-        header = existing.header
-    else:
-        writer.header(header)
     results: dict[tuple[str, int], Rollout] = dict(previous)
     finished = [r for r in previous.values() if r.status == "ok"]
     progress = RunProgress(
@@ -242,13 +288,11 @@ async def run(
             rollouts_per_s=len(jobs) / elapsed if elapsed > 0 else 0.0,
             metrics=compute_metrics(rollouts),
         )
-        writer.footer(footer)
     finally:
         for task in workers:  # when cancelled mid-run (Ctrl-C, a caller's timeout), stop generating
             task.cancel()
         await scorer.close()
-        writer.close()
-    return RunLog(path=out, header=header, rollouts=rollouts, footer=footer)
+    return rollouts, footer
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

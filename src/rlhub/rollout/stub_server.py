@@ -3,9 +3,14 @@
 Its "model" solves the arithmetic in the last user message (digits, + - * / and parentheses), wrong
 on purpose on a set share of prompts (`wrong_pct`, chosen by prompt hash). When tools are offered it
 first calls the first tool with the numbers of the prompt as arguments, then answers with what the
-tool returned. It can fail its first requests (`fail_first`, HTTP `fail_status`) to exercise retries.
+tool returned. It can fail its first requests (`fail_first`, HTTP `fail_status`) to exercise retries,
+and inject faults into a share of chat requests (`fault_pct`, drawn from `fault_seed`), each one of
+`FAULTS`: 429, a 5xx, a hang (`hang_s` seconds, then a reset), a connection reset, a truncated JSON body, a 200 body
+without `choices`. `/models` never fails. It counts what it sent, so tests can check that every
+rollout a client calls `ok` came from a valid answer.
 
     python -m rlhub.rollout.stub_server --port 8000 --wrong-pct 30
+    python -m rlhub.rollout.stub_server --port 0 --fault-pct 20 --hang 5
     rlhub eval demo/add --model stub --base-url http://127.0.0.1:8000/v1
 """
 
@@ -17,10 +22,14 @@ import asyncio
 import hashlib
 import json
 import operator
+import random
 import re
+import socket
+import struct
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -59,7 +68,9 @@ def solve(text: str) -> str | None:
     return None
 
 
-__all__ = ["StubPolicy", "make_app", "serve_stub", "solve"]
+__all__ = ["FAULTS", "StubPolicy", "make_app", "serve_stub", "solve"]
+
+FAULTS = ("429", "5xx", "hang", "reset", "malformed", "no_choices")
 
 
 @dataclass
@@ -68,7 +79,25 @@ class StubPolicy:
     delay_s: float = 0.0
     fail_first: int = 0
     fail_status: int = 503
+    fault_pct: float = 0.0
+    hang_s: float = 30.0
+    fault_seed: int = 0
     requests: int = 0
+    answered: int = 0
+    """Valid completions sent."""
+    faults: Counter[str] = field(default_factory=Counter)
+    """Faults injected, by kind."""
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.fault_seed)
+
+    def fault(self) -> str | None:
+        """The fault to inject into the next chat request, if any."""
+        if self._rng.random() * 100 >= self.fault_pct:
+            return None
+        kind = self._rng.choice(FAULTS)
+        self.faults[kind] += 1
+        return kind
 
     def reply(self, body: dict[str, Any]) -> dict[str, Any]:
         messages = body["messages"]
@@ -116,7 +145,7 @@ class StubPolicy:
 def make_app(policy: StubPolicy | None = None) -> web.Application:
     policy = policy or StubPolicy()
 
-    async def chat(request: web.Request) -> web.Response:
+    async def chat(request: web.Request) -> web.StreamResponse:
         policy.requests += 1
         if policy.requests <= policy.fail_first:
             return web.json_response({"error": {"message": "stub: failing on purpose"}}, status=policy.fail_status)
@@ -128,7 +157,23 @@ def make_app(policy: StubPolicy | None = None) -> web.Application:
             return web.json_response({"error": {"message": "body must be JSON with a 'messages' list"}}, status=400)
         if policy.delay_s:
             await asyncio.sleep(policy.delay_s)
-        return web.json_response(policy.reply(body))
+        fault = policy.fault()
+        if fault == "hang":  # then hang up: a client that waits that long gets no answer either
+            await asyncio.sleep(policy.hang_s)
+            return _reset(request)
+        if fault == "reset":
+            return _reset(request)
+        if fault in ("429", "5xx"):
+            status = 429 if fault == "429" else (500, 502, 503)[policy.requests % 3]
+            return web.json_response({"error": {"message": f"stub: injected {status}"}}, status=status)
+        reply = policy.reply(body)
+        if fault == "malformed":
+            data = json.dumps(reply).encode()
+            return web.Response(body=data[: len(data) // 2], content_type="application/json")
+        if fault == "no_choices":
+            return web.json_response({k: v for k, v in reply.items() if k != "choices"})
+        policy.answered += 1
+        return web.json_response(reply)
 
     async def models(request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": "stub", "object": "model"}]})
@@ -139,6 +184,16 @@ def make_app(policy: StubPolicy | None = None) -> web.Application:
     app.router.add_get("/v1/models", models)
     app.router.add_get("/models", models)
     return app
+
+
+def _reset(request: web.Request) -> web.StreamResponse:
+    """Drop the connection with a TCP reset: the client sees "connection reset by peer", no answer."""
+    transport = request.transport
+    if transport is not None:  # None: the client hung up first
+        sock = transport.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    return web.Response()  # never sent
 
 
 @asynccontextmanager
@@ -168,9 +223,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--fail-first", type=int, default=0, help="answer the first N requests with --fail-status")
     parser.add_argument("--fail-status", type=int, default=503)
+    parser.add_argument("--fault-pct", type=float, default=0.0, help=f"share of chat requests given a fault: {FAULTS}")
+    parser.add_argument("--hang", type=float, default=30.0, help="seconds a 'hang' fault waits before answering")
+    parser.add_argument("--fault-seed", type=int, default=0)
     args = parser.parse_args(argv)
     policy = StubPolicy(
-        wrong_pct=args.wrong_pct, delay_s=args.delay, fail_first=args.fail_first, fail_status=args.fail_status
+        wrong_pct=args.wrong_pct,
+        delay_s=args.delay,
+        fail_first=args.fail_first,
+        fail_status=args.fail_status,
+        fault_pct=args.fault_pct,
+        hang_s=args.hang,
+        fault_seed=args.fault_seed,
     )
     with suppress(KeyboardInterrupt):
         asyncio.run(_serve_forever(policy, args.port))
