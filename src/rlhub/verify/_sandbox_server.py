@@ -4,8 +4,8 @@ It reads length-prefixed marshal requests on fd 0 and answers on fd 1, one execu
 ends of that channel are trusted code: the program under test never holds it). Each execution is one
 fork that becomes pid 1 of a fresh pid namespace, enters fresh mount and IPC namespaces, mounts its own
 /proc and size-limited tmpfs on /tmp and /dev/shm, drops to an unprivileged uid and every capability,
-sets rlimits and runs the code in-process (no interpreter start-up). When it exits or is killed, the
-kernel kills every process left in its pid namespace, so nothing outlives an execution.
+sets rlimits and a seccomp filter and runs the code in-process (no interpreter start-up). When it exits or
+is killed, the kernel kills every process left in its pid namespace, so nothing outlives an execution.
 
 The program's outputs are read here with a cap; the verdict is computed by the host, never here. The
 server imports as little as it can (no `site`, no `json`, no `traceback`): every page of it that an
@@ -53,6 +53,16 @@ _STDIO = {
 execution pays for building them."""
 _IN_USER_NS = "--user-ns" in sys.argv
 """Started by a non-root host: the server is uid 0 of bubblewrap's user namespace, not real root."""
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+_FILTER = next((bytes.fromhex(arg[10:]) for arg in sys.argv if arg.startswith("--seccomp=")), b"")
+"""The program's seccomp filter (`rlhub.verify.seccomp`), installed by each execution before its code runs."""
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_char_p))
+
+
+_FPROG = _SockFprog(len(_FILTER) // 8, _FILTER)
 
 
 def _check(result: int, what: str) -> None:
@@ -98,6 +108,8 @@ def _isolate(req: dict[str, Any]) -> None:
 def _program(req: dict[str, Any]) -> None:
     """The untrusted side: drop privileges, set limits, run the code as `__main__`. Never returns."""
     os.chdir(SCRATCH)
+    with open("/proc/self/oom_score_adj", "w") as file:  # the OOM killer takes the program, never the server
+        file.write("1000")
     uid = req["uid"]
     if _IN_USER_NS:  # only one uid is mapped: a nested user namespace shows it as `uid` here
         _check(_LIBC.unshare(CLONE_NEWUSER), "unshare user")
@@ -113,15 +125,19 @@ def _program(req: dict[str, Any]) -> None:
     _check(_LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     mib = 1 << 20
     cpu = int(req["cpu_s"])
-    for limit, value in (
+    limits = [
         (resource.RLIMIT_AS, req["memory_mb"] * mib),
         (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-        (resource.RLIMIT_NPROC, req["nproc"]),
         (resource.RLIMIT_NOFILE, 512),
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_FSIZE, req["scratch_mb"] * mib),
-    ):
+    ]
+    if req["nproc_rlimit"]:  # otherwise the host's pids cgroup counts this execution's processes
+        limits.append((resource.RLIMIT_NPROC, req["nproc"]))
+    for limit, value in limits:
         resource.setrlimit(limit, value if isinstance(value, tuple) else (value, value))
+    if _FILTER:
+        _check(_LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(_FPROG), 0, 0), "seccomp")
 
     main = types.ModuleType("__main__")
     main.__file__ = f"{SCRATCH}/main.py"

@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 from rlhub.core.errors import RlhubError
 from rlhub.core.types import Frozen
+from rlhub.verify import cgroups, seccomp
 
 ExecStatus = Literal["ok", "error", "timeout", "oom", "output_limit", "killed"]
 
@@ -142,21 +143,23 @@ class _Spawner:
     handler) would otherwise lose every worker with that thread."""
 
     def __init__(self) -> None:
-        self.requests: queue.SimpleQueue[tuple[list[str], Future[subprocess.Popen[bytes]]]] = queue.SimpleQueue()
+        self.requests: queue.SimpleQueue[tuple[list[str], tuple[int, ...], Future[subprocess.Popen[bytes]]]] = (
+            queue.SimpleQueue()
+        )
         threading.Thread(target=self._loop, name="rlhub-sandbox-spawner", daemon=True).start()
 
     def _loop(self) -> None:
         while True:
-            argv, future = self.requests.get()
+            argv, fds, future = self.requests.get()
             try:
                 pipe = subprocess.PIPE
-                future.set_result(subprocess.Popen(argv, stdin=pipe, stdout=pipe, stderr=pipe))
+                future.set_result(subprocess.Popen(argv, stdin=pipe, stdout=pipe, stderr=pipe, pass_fds=fds))
             except BaseException as exc:
                 future.set_exception(exc)
 
-    def popen(self, argv: list[str]) -> subprocess.Popen[bytes]:
+    def popen(self, argv: list[str], pass_fds: tuple[int, ...]) -> subprocess.Popen[bytes]:
         future: Future[subprocess.Popen[bytes]] = Future()
-        self.requests.put((argv, future))
+        self.requests.put((argv, pass_fds, future))
         return future.result()
 
 
@@ -164,21 +167,31 @@ _spawners: dict[int, _Spawner] = {}
 _spawners_lock = threading.Lock()
 
 
-def _spawn(argv: list[str]) -> subprocess.Popen[bytes]:
+def _spawn(bwrap: list[str], command: list[str], outer_filter: bytes) -> subprocess.Popen[bytes]:
+    """Start `bwrap ... command` with `outer_filter` as its seccomp program (read by bwrap from an fd)."""
     with _spawners_lock:  # one spawner per process: a forked child starts its own
         spawner = _spawners.get(os.getpid()) or _spawners.setdefault(os.getpid(), _Spawner())
-    return spawner.popen(argv)
+    fd = os.memfd_create("rlhub-seccomp")
+    try:
+        os.write(fd, outer_filter)
+        os.lseek(fd, 0, os.SEEK_SET)
+        return spawner.popen([*bwrap, "--seccomp", str(fd), *command], (fd,))
+    finally:
+        os.close(fd)
 
 
 class _Worker:
     """One bwrap process running the fork server; serves one execution at a time."""
 
-    def __init__(self, argv: list[str]):
-        self.proc = _spawn(argv)
+    def __init__(self, bwrap: list[str], command: list[str], outer_filter: bytes):
+        self.proc = _spawn(bwrap, command, outer_filter)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in, self._out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         self.uid = 100_000 + secrets.randbelow(1 << 30)
         """Unique per worker, so RLIMIT_NPROC counts only this worker's processes."""
+        self.group: cgroups.Group | None = None
+        """The worker's cgroup (None in the rlimit tier), made once its server is ready."""
+        self.oom_kills = 0
 
     def wait_ready(self, timeout_s: float) -> None:
         if self._recv(time.monotonic() + timeout_s) is None:
@@ -187,6 +200,13 @@ class _Worker:
             stderr = self.proc.stderr.read().decode(errors="replace").strip()
             self.kill()
             raise SandboxError(f"sandbox worker failed to start: {stderr or 'no output'}")
+        if cgroups.tier() != "rlimit":
+            self.group = cgroups.Group()
+            try:
+                self.group.adopt(_leaf(self.proc.pid))
+            except OSError as exc:
+                self.kill()
+                raise SandboxError(f"cannot move the sandbox worker into its cgroup: {exc}") from exc
 
     def execute(self, request: dict[str, Any], deadline: float) -> dict[str, Any] | None:
         """The fork server's answer, or None when it died or hung (the caller replaces it)."""
@@ -233,6 +253,15 @@ class _Worker:
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
+        if self.group is not None:
+            self.group.remove()
+
+
+def _leaf(pid: int) -> int:
+    """The fork server: the one process at the bottom of the worker's chain (bwrap, bwrap's init, server)."""
+    while children := Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        (pid,) = map(int, children)
+    return pid
 
 
 class SandboxPool:
@@ -246,8 +275,15 @@ class SandboxPool:
         self.size = workers or 2 * (os.cpu_count() or 1)
         self.python = python or base_python()
         root = os.geteuid() == 0
-        bwrap_argv = bwrap_args(bwrap or find_bwrap(), self.python, root=root)
-        self._argv = [*bwrap_argv, self.python, "-I", "-S", "-c", _SERVER.read_text(), *([] if root else ["--user-ns"])]
+        self._bwrap = bwrap_args(bwrap or find_bwrap(), self.python, root=root)
+        try:
+            self._outer_filter = seccomp.program(namespaces=False)
+            inner = f"--seccomp={seccomp.program(namespaces=True).hex()}"
+        except seccomp.UnsupportedArchitecture as exc:
+            raise SandboxError(f"the sandbox cannot filter syscalls here: {exc}") from exc
+        self._command = [self.python, "-I", "-S", "-c", _SERVER.read_text(), inner, *([] if root else ["--user-ns"])]
+        if cgroups.tier() != "rlimit":
+            cgroups.sweep()
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -263,7 +299,7 @@ class SandboxPool:
             raise SandboxError(f"the sandbox cannot run programs here: {probe.status}: {probe.stderr.strip()}")
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._argv)
+        worker = _Worker(self._bwrap, self._command, self._outer_filter)
         with self._lock:
             self._all.add(worker)
         return worker
@@ -294,12 +330,18 @@ class SandboxPool:
             "cpu_s": math.ceil(limits.timeout_s) + 1,
             "memory_mb": limits.memory_mb,
             "nproc": limits.nproc,
+            "nproc_rlimit": cgroups.tier() == "rlimit",
             "max_output": limits.max_output_bytes,
             "scratch_mb": limits.scratch_mb,
         }
         worker = self._acquire()
         start = time.monotonic()
-        answer = worker.execute(request, start + limits.timeout_s + _GRACE_S)
+        try:
+            if worker.group is not None:  # the whole execution: its processes (+1: the server) and memory
+                worker.group.limit(limits.memory_mb << 20, limits.nproc + 1)
+            answer = worker.execute(request, start + limits.timeout_s + _GRACE_S)
+        except OSError as exc:  # a limit the kernel refused (e.g. below what the server holds)
+            answer = {"error": f"cgroup: {exc}"}
         if answer is None or "error" in answer:
             self._discard(worker)
             if not self._closed:
@@ -308,8 +350,13 @@ class SandboxPool:
                 self._idle.put(replacement)
             why = "sandbox worker died" if answer is None else f"sandbox error: {answer['error']}"
             return ExecResult(status="killed", stderr=why, duration_s=time.monotonic() - start)
+        result = _result(answer)
+        if result.exit_code == -signal.SIGKILL and worker.group is not None:
+            killed, worker.oom_kills = worker.oom_kills, worker.group.oom_kills()
+            if worker.oom_kills > killed:  # the memory limit of the whole execution
+                result = result.model_copy(update={"status": "oom"})
         self._idle.put(worker)
-        return _result(answer)
+        return result
 
     def _acquire(self) -> _Worker:
         if os.getpid() != self._pid:
