@@ -271,3 +271,73 @@ def test_fork_while_another_thread_holds_the_worker() -> None:
         assert os.waitstatus_to_exitcode(status) == 0
     finally:
         worker.close()
+
+
+# -- worker hygiene: dies with its caller, carries a CPU limit -------------------------------------
+
+_CALLER = """
+import sys
+from fractions import Fraction
+from rlhub.verify.math._worker import shared_worker
+seven = ("num", Fraction(7), None)
+tower = ("pow", seven, ("pow", seven, ("num", Fraction(10**6), None)))
+worker = shared_worker()
+worker.start()
+print(worker.pid, flush=True)
+worker.call((tower, ("num", Fraction(1), None), "equal"), 60.0)  # sympy computes the tower: minutes
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_worker_dies_when_its_caller_is_killed_mid_check() -> None:
+    import signal
+
+    caller = subprocess.Popen([sys.executable, "-c", _CALLER], stdout=subprocess.PIPE, text=True)
+    assert caller.stdout is not None
+    worker_pid = int(caller.stdout.readline())
+    time.sleep(1.0)  # the worker is now inside the tower, holding the GIL in C
+    assert _alive(worker_pid)
+    caller.send_signal(signal.SIGKILL)
+    caller.wait()
+    deadline = time.monotonic() + 5.0
+    while _alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker_pid), "the symbolic worker outlived its caller"
+
+
+def test_worker_started_from_a_finished_thread_survives() -> None:
+    worker = SymbolicWorker()
+    try:
+        starter = threading.Thread(target=worker.start)
+        starter.start()
+        starter.join()  # PR_SET_PDEATHSIG follows the forking thread: this one is gone now
+        first = worker.pid
+        time.sleep(0.3)
+        assert worker.call((("sym", "x"), ("sym", "x"), "equal"), 5.0) is True
+        assert worker.pid == first and worker.starts == 1
+    finally:
+        worker.close()
+
+
+def test_worker_carries_a_cpu_limit_per_check() -> None:
+    worker = SymbolicWorker()
+    try:
+        worker.start()
+        pid = worker.pid
+        busy = threading.Thread(
+            target=lambda: pytest.raises(WorkerTimeout, worker.call, (TOWER, ("num", Fraction(1), None), "equal"), 1.0)
+        )
+        busy.start()
+        time.sleep(0.5)
+        limits = Path(f"/proc/{pid}/limits").read_text()
+        busy.join()
+        soft = next(line for line in limits.splitlines() if line.startswith("Max cpu time")).split()[3]
+        assert soft.isdigit() and int(soft) <= 10, limits
+    finally:
+        worker.close()

@@ -5,8 +5,10 @@
 
 Layers, cheapest first: normalised strings; exact rationals (`Fraction`, with caps on exponent and
 factorial sizes); numeric identity testing at fixed points for expressions, equations, intervals,
-sets, tuples and matrices; and only when those cannot decide, sympy in a warm worker process that is
-killed at the wall-clock budget (`timeout_s`) and restarted on the next call. No signals, so it works
+sets, tuples and matrices, with magnitude reasoning for numbers too big to compute (power towers,
+huge factorials); and only when those cannot decide, sympy in a warm worker process that is killed at
+the wall-clock budget (`timeout_s`) and restarted. Conventions that graders choose differently
+(decimal comma, numeric precision, inequality versus interval) are `MathOptions`. No signals, so it works
 from any thread or process. `Score.status` is correct / incorrect / unparseable (no answer found, or
 not math we can read) / timeout (the symbolic budget ran out).
 """
@@ -16,43 +18,50 @@ from __future__ import annotations
 from functools import lru_cache
 
 from rlhub.core.types import Score, ScoreStatus
-from rlhub.verify.math._equal import Symbolic, equal
-from rlhub.verify.math._extract import candidates, choice_letter, extract_choice, strip_think
+from rlhub.verify.math._equal import Context, Symbolic, equal
+from rlhub.verify.math._extract import candidates, choice_letter, extract_choice, strip_think, unescape
+from rlhub.verify.math._options import DEFAULT_OPTIONS, MathOptions
 from rlhub.verify.math._parse import Node, ParseError, normalise, parse
 from rlhub.verify.math._worker import SymbolicWorker, WorkerTimeout, shared_worker
 
-DEFAULT_TIMEOUT_S = 3.0
+DEFAULT_TIMEOUT_S = 0.5
 
 
-@lru_cache(maxsize=4096)
-def _parse_reference(reference: str) -> Node:
-    try:
-        return parse(reference)
-    except (ParseError, RecursionError):
-        return ("text", reference)
-
-
-def _parse_answer(candidates_: list[str]) -> tuple[Node, str] | None:
-    """The first candidate that parses as math (text answers only when nothing else parses)."""
+def _parse_first(readings: list[str], decimal_comma: bool) -> tuple[Node, str] | None:
+    """The first reading that parses as math (a text answer only when nothing else parses)."""
     text_answer: tuple[Node, str] | None = None
-    for candidate in candidates_:
+    for reading in readings:
         try:
-            node = parse(candidate)
+            node = parse(reading, decimal_comma=decimal_comma)
         except (ParseError, RecursionError):
             continue
         if node[0] != "text":
-            return node, candidate
-        text_answer = text_answer or (node, candidate)
+            return node, reading
+        text_answer = text_answer or (node, reading)
     return text_answer
 
 
-def equivalent(answer: str, reference: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bool | None:
+@lru_cache(maxsize=4096)
+def _reference_answer(reference: str, decimal_comma: bool) -> tuple[Node, str]:
+    """A reference is read like a response when it is one (a boxed answer, a whole MATH solution)."""
+    reference = unescape(reference)
+    if "\\boxed" not in reference and "\\fbox" not in reference:
+        parsed = _parse_first([reference], decimal_comma)
+        if parsed is not None and parsed[0][0] != "text":
+            return parsed
+    found = _parse_first(candidates(reference), decimal_comma) or _parse_first([reference], decimal_comma)
+    return found or (("text", reference), reference)
+
+
+def equivalent(
+    answer: str, reference: str, *, options: MathOptions = DEFAULT_OPTIONS, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> bool | None:
     """Whether two bare answers are equal; None when undecided. Raises WorkerTimeout past the budget."""
     try:
-        r, g = parse(answer), _parse_reference(reference)
+        r = parse(answer, decimal_comma=options.decimal_comma)
     except (ParseError, RecursionError):
         return None
-    return equal(r, g, _symbolic_hook(timeout_s))
+    return equal(r, _reference_answer(reference, options.decimal_comma)[0], Context(_symbolic_hook(timeout_s), options))
 
 
 def _symbolic_hook(timeout_s: float, worker: SymbolicWorker | None = None) -> Symbolic:
@@ -68,27 +77,30 @@ def warm_up() -> None:
     shared_worker().start()
 
 
-def score(response: str, reference: object, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Score:
-    """Score a model response against a reference answer (a string, number or anything with str())."""
+def score(
+    response: str, reference: object, *, options: MathOptions = DEFAULT_OPTIONS, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> Score:
+    """Score a model response against a reference answer (a bare answer, a boxed answer or a whole
+    solution; a string, number or anything with str()). `options` holds the conventions (MathOptions)."""
     ref = str(reference).strip()
-    letter = choice_letter(ref)
+    letter = choice_letter(unescape(ref))
     if letter is not None:
         picked = extract_choice(response)
         if picked is None:
-            return Score(value=0.0, status=ScoreStatus.unparseable, detail="no option letter found")
+            return Score(value=0.0, status=ScoreStatus.unparseable, detail="no single option letter found")
         return Score.of(picked == letter, extracted=picked)
     found = candidates(response)
     if not found:
         status = ScoreStatus.unparseable
         return Score(value=0.0, status=status, detail="no answer found in the response")
-    if normalise(found[0]).replace(" ", "") == normalise(ref).replace(" ", ""):
+    if normalise(found[0]).replace(" ", "") == normalise(unescape(ref)).replace(" ", ""):
         return Score.of(True, extracted=found[0])
-    parsed = _parse_answer(found)
+    parsed = _parse_first(found, options.decimal_comma)
     if parsed is None:
         return Score(value=0.0, status=ScoreStatus.unparseable, extracted=found[0], detail="answer is not math")
     node, extracted = parsed
     try:
-        verdict = equal(node, _parse_reference(ref), _symbolic_hook(timeout_s))
+        verdict = equal(node, _reference_answer(ref, options.decimal_comma)[0], Context(_symbolic_hook(timeout_s), options))
     except WorkerTimeout as exc:
         return Score(value=0.0, status=ScoreStatus.timeout, extracted=extracted, detail=str(exc))
     except RecursionError:
@@ -100,6 +112,7 @@ def score(response: str, reference: object, *, timeout_s: float = DEFAULT_TIMEOU
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
+    "MathOptions",
     "Node",
     "ParseError",
     "SymbolicWorker",

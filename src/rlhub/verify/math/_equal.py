@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import cmath
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 
+from rlhub.verify.math._options import DEFAULT_OPTIONS, MathOptions
 from rlhub.verify.math._parse import Node
 
 Value = Fraction | complex
@@ -29,6 +31,15 @@ _POINTS = tuple(
 )
 _ABS_TOL = 1e-6
 _TRIALS = 4
+HUGE_LOG = 2e5  # numbers past e^200000 (~87,000 digits) never reach sympy, which would compute them in full
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a comparison needs besides the two answers: the symbolic fallback and the conventions."""
+
+    symbolic: Symbolic | None = None
+    options: MathOptions = DEFAULT_OPTIONS
 
 
 class Undecided(Exception):
@@ -280,12 +291,19 @@ def scalar_equal(a: Node, b: Node) -> bool | None:
         except Undefined:
             return None
         except Undecided:
-            verdict = _different_magnitude(a, b)
-            return verdict if verdict is not None else _same_tower(a, b)
+            for rule in (_cancel, _different_magnitude, _same_tower):
+                verdict = rule(a, b)
+                if verdict is not None:
+                    return verdict
+            return None
     valid = 0
+    real = ("const", "i") not in _subnodes(a) and ("const", "i") not in _subnodes(b)
     for env in _points(names):
         try:
-            verdict = close(evaluate(a, env), evaluate(b, env))
+            x, y = evaluate(a, env), evaluate(b, env)
+            if real and (_imaginary(x) or _imaginary(y)):
+                continue  # outside the real domain: sqrt(1/n) and 1/sqrt(n) agree wherever they are real
+            verdict = close(x, y)
             if verdict is not True:
                 return verdict
             valid += 1
@@ -294,6 +312,10 @@ def scalar_equal(a: Node, b: Node) -> bool | None:
         except Undecided:
             return None
     return True if valid >= 2 else None
+
+
+def _imaginary(value: Value) -> bool:
+    return isinstance(value, complex) and abs(value.imag) > 1e-12 * max(1.0, abs(value.real))
 
 
 def log_magnitude(node: Node) -> float:
@@ -333,6 +355,103 @@ def log_magnitude(node: Node) -> float:
     raise Undecided("magnitude unknown")
 
 
+def _subnodes(node: Node) -> Iterator[Node]:
+    stack: list[Node] = [node]
+    while stack:
+        item = stack.pop()
+        yield item
+        for child in item[1:]:
+            if isinstance(child, tuple) and child and isinstance(child[0], str):
+                stack.append(child)
+            elif isinstance(child, tuple):
+                stack.extend(x for x in child if isinstance(x, tuple) and x and isinstance(x[0], str))
+
+
+def _huge(node: Node) -> bool:
+    """Whether sympy would have to compute a number too big to write down (a tower, a huge factorial)."""
+    for sub in _subnodes(node):
+        if sub[0] not in ("pow", "fact"):
+            continue
+        arg = sub[1] if sub[0] == "fact" else sub[2]
+        if symbols(arg):
+            continue
+        try:
+            size = abs(_complex(evaluate(arg, {})))
+        except Undecided:
+            return True
+        except Undefined:
+            continue
+        if sub[0] == "fact":
+            if size > 20_000:
+                return True
+            continue
+        try:
+            log_base = 1.0 if symbols(sub[1]) else abs(log_magnitude(sub[1]))
+        except (Undecided, Undefined, OverflowError, ValueError):
+            continue
+        if size * max(log_base, 1.0) > HUGE_LOG:
+            return True
+    return False
+
+
+def _terms(node: Node, sign: int, out: list[tuple[int, Node]]) -> list[tuple[int, Node]]:
+    if node[0] == "add":
+        _terms(node[1], sign, out)
+        _terms(node[2], sign, out)
+    elif node[0] == "neg":
+        _terms(node[1], -sign, out)
+    else:
+        out.append((sign, node))
+    return out
+
+
+def _factors(node: Node, power: int, out: list[tuple[int, Node]]) -> list[tuple[int, Node]]:
+    if node[0] == "mul":
+        _factors(node[1], power, out)
+        _factors(node[2], power, out)
+    elif node[0] == "div":
+        _factors(node[1], power, out)
+        _factors(node[2], -power, out)
+    else:
+        out.append((power, node))
+    return out
+
+
+def _rebuild(parts: list[tuple[int, Node]], op: str) -> Node:
+    one = ("num", Fraction(0 if op == "add" else 1), None)
+    node: Node = one
+    for k, part in parts:
+        if op == "add":
+            node = ("add", node, part if k > 0 else ("neg", part))
+        else:
+            node = ("mul", node, part) if k > 0 else ("div", node, part)
+    return node
+
+
+def _cancel(a: Node, b: Node) -> bool | None:
+    """Strike terms (then nonzero factors) the two sides share and compare what is left:
+    `9^{9^9} + 1` vs `9^{9^9}` leaves 1 vs 0, with no need to know how big 9^{9^9} is."""
+    for split, op in ((_terms, "add"), (_factors, "mul")):
+        left, right = split(a, 1, []), split(b, 1, [])
+        rest = list(right)
+        kept = []
+        for part in left:
+            if part in rest and (op == "add" or _nonzero(part[1])):
+                rest.remove(part)
+            else:
+                kept.append(part)
+        if len(kept) < len(left):
+            return scalar_equal(_rebuild(kept, op), _rebuild(rest, op))
+    return None
+
+
+def _nonzero(node: Node) -> bool:
+    try:
+        return log_magnitude(node) > -math.inf
+    except (Undecided, Undefined, OverflowError, ValueError):
+        return False
+
+
 def _different_magnitude(a: Node, b: Node) -> bool | None:
     """False when the two sizes provably differ (|a| != |b|), else None."""
     try:
@@ -351,9 +470,22 @@ def _same_tower(a: Node, b: Node) -> bool | None:
             base_a, base_b = evaluate(a[1], {}), evaluate(b[1], {})
         except (Undecided, Undefined):
             return None
-        if isinstance(base_a, Fraction) and base_a == base_b and base_a > 1:
-            return scalar_equal(a[2], b[2])
+        if not (isinstance(base_a, Fraction) and isinstance(base_b, Fraction) and base_a > 1 and base_b > 1):
+            return None
+        (root_a, k_a), (root_b, k_b) = _perfect_power(base_a), _perfect_power(base_b)
+        if root_a == root_b:  # 9^{9^9} vs 3^{2 \cdot 9^9}: compare exponents over the common root
+            num = ("num", Fraction(k_a), None)
+            return scalar_equal(("mul", num, a[2]), ("mul", ("num", Fraction(k_b), None), b[2]))
     return None
+
+
+def _perfect_power(q: Fraction) -> tuple[Fraction, int]:
+    """q = root^k with the largest k (up to 64)."""
+    for k in range(64, 1, -1):
+        num, den = _int_root(q.numerator, k), _int_root(q.denominator, k)
+        if num is not None and den is not None and num > 1:
+            return Fraction(num, den), k
+    return q, 1
 
 
 def proportional(a: Node, b: Node) -> bool | None:
@@ -405,20 +537,30 @@ def _is_inf(node: Node) -> int:
     return 0
 
 
-def _endpoint_equal(a: Node, b: Node, symbolic: Symbolic | None) -> bool | None:
+def _endpoint_equal(a: Node, b: Node, ctx: Context) -> bool | None:
     ia, ib = _is_inf(a), _is_inf(b)
     if ia or ib:
         return ia == ib
-    return equal(a, b, symbolic)
+    return equal(a, b, ctx)
 
 
-def _scalar(a: Node, b: Node, symbolic: Symbolic | None) -> bool | None:
+def _scalar(a: Node, b: Node, ctx: Context) -> bool | None:
     if a == b:
         return True
     if _is_inf(a) or _is_inf(b):
         return _is_inf(a) == _is_inf(b)
-    places = _decimal_places(b)
-    if places is not None and _decimal_places(a) is None:
+    places, written = _decimal_places(b), _decimal_places(a)
+    wanted = ctx.options.approx_places
+    if written is not None and places is None and wanted is not None and written >= wanted:
+        # a long decimal for an exact reference: right when within one unit of its last place
+        try:
+            x, y = evaluate(a, {}), evaluate(b, {})
+            gap: Value = abs(x - y) if isinstance(y, Fraction) else abs(_complex(x) - _complex(y))  # type: ignore[assignment]
+        except (Undecided, Undefined):
+            gap = math.inf  # type: ignore[assignment]
+        if gap < Fraction(1, 10**written):  # type: ignore[operator]
+            return True
+    if places is not None and written is None:
         # the reference is a rounded decimal: its precision is the tolerance
         try:
             value = _complex(evaluate(a, {}))
@@ -428,8 +570,8 @@ def _scalar(a: Node, b: Node, symbolic: Symbolic | None) -> bool | None:
             reference = float(evaluate(b, {}))  # type: ignore[arg-type]
             return round(value.real, places) == round(reference, places) or close(value, reference)
     verdict = scalar_equal(a, b)
-    if verdict is None and symbolic is not None:
-        verdict = symbolic(a, b, "equal")
+    if verdict is None and ctx.symbolic is not None and not _huge(a) and not _huge(b):
+        verdict = ctx.symbolic(a, b, "equal")
     return verdict
 
 
@@ -441,33 +583,68 @@ def _rel_parts(node: Node) -> tuple[Node, Node] | None:
 
 
 def _as_intervals(node: Node) -> Node | None:
-    """x > 2 as (2, oo); 1 < x <= 3 as (1, 3]; intervals and unions as themselves."""
+    """x > 2 as (2, oo); 1 < x <= 3 as (1, 3]; -x > -1 as (-oo, 1); x != 3 as a union of two;
+    intervals and unions as themselves."""
     if node[0] == "interval" or node[0] == "union":
         return node
-    if node[0] != "rel" or "=" in node[1] or "!=" in node[1]:
+    if node[0] != "rel" or "=" in node[1]:
         return None
     ops, parts = node[1], node[2]
     inf, neg_inf = ("const", "inf"), ("neg", ("const", "inf"))
     if len(parts) == 2:
-        var_first = parts[0][0] == "sym"
-        other = parts[1] if var_first else parts[0]
-        op = ops[0] if var_first else {"<": ">", ">": "<", "<=": ">=", ">=": "<="}[ops[0]]
+        var_first = bool(symbols(parts[0]))
+        solved = _solve(parts[0] if var_first else parts[1], parts[1] if var_first else parts[0])
+        if solved is None:
+            return None
+        other, flip = solved
+        op = ops[0] if var_first != flip else _FLIP.get(ops[0], ops[0])
+        if op == "!=":
+            return ("union", (("interval", neg_inf, other, False, False), ("interval", other, inf, False, False)))
         if op in (">", ">="):
             return ("interval", other, inf, op == ">=", False)
         return ("interval", neg_inf, other, False, op == "<=")
-    if len(parts) == 3 and parts[1][0] == "sym" and ops[0] in ("<", "<=") and ops[1] in ("<", "<="):
-        return ("interval", parts[0], parts[2], ops[0] == "<=", ops[1] == "<=")
-    if len(parts) == 3 and parts[1][0] == "sym" and ops[0] in (">", ">=") and ops[1] in (">", ">="):
-        return ("interval", parts[2], parts[0], ops[1] == ">=", ops[0] == ">=")
+    if len(parts) == 3 and "!=" not in ops:
+        lo, hi = _solve(parts[1], parts[0]), _solve(parts[1], parts[2])
+        if lo is None or hi is None or symbols(parts[0]) or symbols(parts[2]):
+            return None
+        (left, flip), (right, _) = lo, hi
+        ops = tuple(ops) if not flip else tuple(_FLIP[op] for op in ops)
+        if ops[0] in ("<", "<=") and ops[1] in ("<", "<="):
+            return ("interval", left, right, ops[0] == "<=", ops[1] == "<=")
+        if ops[0] in (">", ">=") and ops[1] in (">", ">="):
+            return ("interval", right, left, ops[1] == ">=", ops[0] == ">=")
     return None
 
 
-def _ordered(a: tuple[Node, ...], b: tuple[Node, ...], symbolic: Symbolic | None) -> bool | None:
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "!=": "!="}
+
+
+def _solve(side: Node, other: Node) -> tuple[Node, bool] | None:
+    """side op other, with side = a*x + b in one variable and rational a != 0, as x op' (other - b)/a;
+    the flag says whether the inequality flips (a < 0)."""
+    if side[0] == "sym":
+        return other, False
+    names = sorted(symbols(side))
+    if len(names) != 1 or symbols(other):
+        return None
+    try:
+        f0, f1, f2 = (evaluate(side, {names[0]: Fraction(x)}) for x in (0, 1, 2))
+    except (Undecided, Undefined):
+        return None
+    if not all(isinstance(v, Fraction) for v in (f0, f1, f2)):
+        return None
+    a, b = f1 - f0, f0
+    if a == 0 or f2 != 2 * a + b:
+        return None
+    return ("div", ("add", other, ("num", -b, None)), ("num", a, None)), a < 0  # type: ignore[operator]
+
+
+def _ordered(a: tuple[Node, ...], b: tuple[Node, ...], ctx: Context) -> bool | None:
     if len(a) != len(b):
         return False
     verdict: bool | None = True
     for x, y in zip(a, b, strict=True):
-        v = equal(x, y, symbolic)
+        v = equal(x, y, ctx)
         if v is False:
             return False
         if v is None:
@@ -475,14 +652,14 @@ def _ordered(a: tuple[Node, ...], b: tuple[Node, ...], symbolic: Symbolic | None
     return verdict
 
 
-def _unordered(a: tuple[Node, ...], b: tuple[Node, ...], symbolic: Symbolic | None) -> bool | None:
+def _unordered(a: tuple[Node, ...], b: tuple[Node, ...], ctx: Context) -> bool | None:
     a, b = tuple(dict.fromkeys(a)), tuple(dict.fromkeys(b))
     if len(a) > MAX_ITEMS or len(b) > MAX_ITEMS:
         return None
     unmatched = list(b)
     for x in a:
         for j, y in enumerate(unmatched):
-            if equal(x, y, symbolic):
+            if equal(x, y, ctx):
                 del unmatched[j]
                 break
         else:
@@ -501,19 +678,19 @@ def _items(node: Node) -> tuple[Node, ...]:
     return tuple(node[1])
 
 
-def equal(r: Node, g: Node, symbolic: Symbolic | None = None) -> bool | None:
+def equal(r: Node, g: Node, ctx: Context | None = None) -> bool | None:
     """Whether response answer `r` means reference answer `g`; None when undecidable here."""
     kr, kg = r[0], g[0]
     if kr == "text" or kg == "text":
         return kr == kg and _text_key(r[1]) == _text_key(g[1])
     if kr == "deg" and kg != "deg":
-        return bool(equal(r[1], g, symbolic)) or _scalar(r, g, symbolic)
+        return bool(equal(r[1], g, ctx)) or _scalar(r, g, ctx)
     if kg == "deg" and kr != "deg":
-        return bool(equal(r, g[1], symbolic)) or _scalar(r, g, symbolic)
+        return bool(equal(r, g[1], ctx)) or _scalar(r, g, ctx)
     if kr == "pct" and kg != "pct":
-        return bool(equal(r[1], g, symbolic)) or equal(("div", r[1], ("num", Fraction(100), None)), g, symbolic)
+        return bool(equal(r[1], g, ctx)) or equal(("div", r[1], ("num", Fraction(100), None)), g, ctx)
     if kg == "pct" and kr != "pct":
-        return bool(equal(r, g[1], symbolic)) or equal(r, ("div", g[1], ("num", Fraction(100), None)), symbolic)
+        return bool(equal(r, g[1], ctx)) or equal(r, ("div", g[1], ("num", Fraction(100), None)), ctx)
     if kr == "pm":
         r = ("set", (("add", r[1], r[2]), ("add", r[1], ("neg", r[2]))))
         kr = "set"
@@ -521,42 +698,71 @@ def equal(r: Node, g: Node, symbolic: Symbolic | None = None) -> bool | None:
         g = ("set", (("add", g[1], g[2]), ("add", g[1], ("neg", g[2]))))
         kg = "set"
     if kr == "rel" or kg == "rel":
-        return _relation(r, g, symbolic)
+        return _relation(r, g, ctx)
+    if kr == "ratio" or kg == "ratio":
+        return _ratio(r, g, ctx)
     if kr in ("interval", "union") or kg in ("interval", "union"):
-        return _interval(r, g, symbolic)
+        return _interval(r, g, ctx)
     if kr in _COLLECTIONS or kg in _COLLECTIONS:
-        return _collection(r, g, symbolic)
-    return _scalar(r, g, symbolic)
+        return _collection(r, g, ctx)
+    return _scalar(r, g, ctx)
 
 
-def _relation(r: Node, g: Node, symbolic: Symbolic | None) -> bool | None:
+def _ratio(r: Node, g: Node, ctx: Context) -> bool | None:
+    """a:b equals c:d part by part, or as proportions when no part is zero (1:2 is 2:4); never a number."""
+    if r[0] != "ratio" or g[0] != "ratio" or len(r[1]) != len(g[1]):
+        return False
+    if _ordered(r[1], g[1], ctx):
+        return True
+    if len(r[1]) != 2 or not all(_nonzero(x) for x in (*r[1], *g[1])):
+        return False
+    (a, b), (c, d) = r[1], g[1]
+    return equal(("mul", a, d), ("mul", b, c), ctx)
+
+
+def _relation(r: Node, g: Node, ctx: Context) -> bool | None:
     er, eg = _rel_parts(r), _rel_parts(g)
     if er and eg:
         if er[0][0] == "sym" and eg[0][0] == "sym":
-            return er[0] == eg[0] and equal(er[1], eg[1], symbolic)
+            return er[0] == eg[0] and equal(er[1], eg[1], ctx)
         verdict = proportional(("add", er[0], ("neg", er[1])), ("add", eg[0], ("neg", eg[1])))
-        if verdict is None and symbolic is not None:
-            verdict = symbolic(("add", er[0], ("neg", er[1])), ("add", eg[0], ("neg", eg[1])), "proportional")
+        if verdict is None and ctx.symbolic is not None and not _huge(a) and not _huge(b):
+            verdict = ctx.symbolic(("add", er[0], ("neg", er[1])), ("add", eg[0], ("neg", eg[1])), "proportional")
         return verdict
-    if er and g[0] != "rel":
-        return equal(er[1], g, symbolic)
-    if eg and r[0] != "rel":
-        return equal(r, eg[1], symbolic)
+    if er and g[0] != "rel":  # x = 5 or 2 + 3 = 5 answers 5; a + 3z = 0 does not answer 0
+        return equal(er[1], g, ctx) if _name_like(er[0]) or not symbols(er[0]) else False
+    if eg and r[0] != "rel":  # reference x = 5 or (p, q) = (3, 2) accepts the value, a + 3z = 0 not 0
+        return equal(r, eg[1], ctx) if _name_like(eg[0]) else False
+    if g[0] == "rel" and r[0] != "rel" and not ctx.options.inequality_as_interval:
+        return False
     ir, ig = _as_intervals(r), _as_intervals(g)
     if ir is None and ig is None:
         return False
-    return _interval(ir or r, ig or g, symbolic)
+    return _interval(ir or r, ig or g, ctx)
 
 
-def _interval(r: Node, g: Node, symbolic: Symbolic | None) -> bool | None:
+def _name_like(node: Node) -> bool:
+    """A name for a quantity: x, AB, NO/BO, (p, q); not an expression such as a + 3z."""
+    if node[0] == "sym":
+        return True
+    if node[0] in ("mul", "div"):
+        return _name_like(node[1]) and _name_like(node[2])
+    if node[0] in ("paren", "list", "ratio"):
+        return all(_name_like(item) for item in node[1])
+    if node[0] == "fn" and node[1] == "abs":
+        return _name_like(node[2][0])
+    return False
+
+
+def _interval(r: Node, g: Node, ctx: Context) -> bool | None:
     r = _as_intervals(r) or r
     g = _as_intervals(g) or g
     if r[0] == "union" or g[0] == "union":
         parts_r = r[1] if r[0] == "union" else (r,)
         parts_g = g[1] if g[0] == "union" else (g,)
         if len(parts_r) == len(parts_g) == 1:
-            return _interval(parts_r[0], parts_g[0], symbolic)
-        return _unordered(tuple(parts_r), tuple(parts_g), symbolic)
+            return _interval(parts_r[0], parts_g[0], ctx)
+        return _unordered(tuple(parts_r), tuple(parts_g), ctx)
     as_r, as_g = _interval_view(r), _interval_view(g)
     if as_r is None or as_g is None:
         return False
@@ -564,10 +770,10 @@ def _interval(r: Node, g: Node, symbolic: Symbolic | None) -> bool | None:
     lo_g, hi_g, lc_g, hc_g = as_g
     if (lc_r, hc_r) != (lc_g, hc_g):
         return False
-    lo = _endpoint_equal(lo_r, lo_g, symbolic)
+    lo = _endpoint_equal(lo_r, lo_g, ctx)
     if lo is False:
         return False
-    hi = _endpoint_equal(hi_r, hi_g, symbolic)
+    hi = _endpoint_equal(hi_r, hi_g, ctx)
     return hi if lo else (None if hi is not False else False)
 
 
@@ -580,27 +786,27 @@ def _interval_view(node: Node) -> tuple[Node, Node, bool, bool] | None:
     return None
 
 
-def _collection(r: Node, g: Node, symbolic: Symbolic | None) -> bool | None:
+def _collection(r: Node, g: Node, ctx: Context) -> bool | None:
     kr, kg = r[0], g[0]
     if kr not in _COLLECTIONS:
-        return kg == "set" and len(g[1]) == 1 and equal(r, g[1][0], symbolic)
+        return kg == "set" and len(g[1]) == 1 and equal(r, g[1][0], ctx)
     if kg not in _COLLECTIONS:
-        return kr == "set" and len(r[1]) == 1 and equal(r[1][0], g, symbolic)
+        return kr == "set" and len(r[1]) == 1 and equal(r[1][0], g, ctx)
     if kr == "matrix" and kg == "matrix":
         rows_r, rows_g = r[1], g[1]
         if len(rows_r) != len(rows_g) or len(rows_r[0]) != len(rows_g[0]):
             return False
-        return _ordered(tuple(x for row in rows_r for x in row), tuple(x for row in rows_g for x in row), symbolic)
+        return _ordered(tuple(x for row in rows_r for x in row), tuple(x for row in rows_g for x in row), ctx)
     if "set" in (kr, kg) or kr == kg == "list":
         if "set" in (kr, kg) and {kr, kg} & {"paren", "bracket", "matrix"}:
             return False
-        return _unordered(_items(r), _items(g), symbolic)
+        return _unordered(_items(r), _items(g), ctx)
     if {kr, kg} == {"paren", "bracket"}:
         return False
     items_r, items_g = _items(r), _items(g)
     if not items_r or not items_g:
         return False
-    return _ordered(items_r, items_g, symbolic)
+    return _ordered(items_r, items_g, ctx)
 
 
 def _text_key(text: str) -> str:

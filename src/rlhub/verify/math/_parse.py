@@ -12,6 +12,7 @@ Nodes are plain tuples (cheap to build, compare and pickle to the symbolic worke
     ("rel", (ops...), (parts...))    a chain like a = b = c or 1 < x <= 3
     ("list", items)  ("paren", items)  ("bracket", items)  ("set", items)
     ("interval", lo, hi, lo_closed, hi_closed)  ("union", parts)  ("matrix", rows)  ("text", str)
+    ("ratio", parts)                 a:b:c
 """
 
 from __future__ import annotations
@@ -41,24 +42,39 @@ def _repeating(match: re.Match[str]) -> str:
 _PRE: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*"), ""),
     (re.compile(r"\\(?:displaystyle|textstyle|limits|nonumber|quad|qquad)(?![a-zA-Z])"), " "),
-    (re.compile(r"(?<=\d),\\!(?=\d{3})"), ","),
+    (re.compile(r"(?<=\d),\\!\s*(?=\d{3})"), ","),
     (re.compile(r"(?<!\\)\\[,;:! ]|~"), " "),
     (re.compile(r"(?<!\d)(\d*)\.(\d*)\\overline\{(\d{1,20})\}"), _repeating),
-    (re.compile(r"(\d)\s*\{,\}\s*(?=\d)"), r"\1"),
-    (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\\frac"),
+    (re.compile(r"(\d)\s*\{\s*,\s*\}\s*(?=\d)"), r"\1"),
+    (re.compile(r"(?<!\\)\\\\(?=[a-zA-Z]{2})"), r"\\"),  # \\frac from escaped output is \frac
+    (re.compile(r"\\[dtc]frac(?![a-zA-Z])"), r"\\frac"),
     (re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree(?![a-zA-Z])"), "°"),
     (re.compile(r"\\%"), "%"),
     (re.compile(r"\\\$|\$"), " "),
-    (re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+)(?![\d]|,\d)"), lambda m: m.group(1).replace(",", "")),
-    (re.compile(r"(?<=\d) (?=\d{3}(?!\d))"), ""),
 ]
+_THOUSANDS_RE = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+)(?![\d]|,\d)")
+_THOUSANDS_SPACE_RE = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+_DECIMAL_COMMA_RE = re.compile(r"^\s*(-?\d+),(\d+)(?=\s*(?:%|[a-zA-Z\\]|$))")
+_OPEN = {"(": 1, "[": 1, ")": -1, "]": -1}
+
+
+def _top_level(text: str, pattern: re.Pattern[str], repl: Any) -> str:
+    """Apply `pattern` only outside brackets: `(5,100)` is a pair and `(2,12)` an interval, not numbers."""
+    depth, depths = 0, []
+    for i, ch in enumerate(text):
+        depths.append(depth)
+        if ch in _OPEN or text.startswith("\\{", i) or text.startswith("\\}", i):
+            depth += _OPEN.get(ch, 1 if text.startswith("\\{", i) else -1)
+    depths.append(depth)
+    return pattern.sub(lambda m: repl(m) if depths[m.start()] == 0 else m.group(0), text)
+
 
 _TOKEN_RE = re.compile(
     r"\s*(?:"
     r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,3}(?![\da-zA-Z]))?)"
     r"|(?P<cmd>\\[a-zA-Z]+|\\[{}|]|\\\\)"
     r"|(?P<word>[a-zA-Z]+)"
-    r"|(?P<op><=|>=|!=|==|\*\*|[-+*/^_=<>(){}\[\],;|!%&:.']|≤|≥|≠|×|÷|·|−|√|π|∞|±|∪|°|∈)"
+    r"|(?P<op><=|>=|!=|==|\*\*|[-+*/^_=<>(){}\[\],;|!%&:.']|≤|≥|≠|×|÷|·|−|√|π|∞|±|∪|°|∈|≈)"
     r")"
 )
 
@@ -78,7 +94,7 @@ _CMD_OPS = {
     "\\ne": "!=",
     "\\lt": "<",
     "\\gt": ">",
-    "\\approx": "=",
+    "\\approx": "≈",
     "\\equiv": "=",
     "\\pm": "±",
     "\\mp": "±",
@@ -181,18 +197,23 @@ _TEXT_CMDS = {
     "\\mathrm",
 }
 _SEPARATOR_WORDS = {"and", "or"}
+_HEDGE_WORDS = {"not", "maybe", "perhaps", "possibly", "probably", "either", "neither", "nor", "unless", "except"}
 _NUMBER_WORDS_RE = re.compile(r"[A-Za-z][A-Za-z -]*")
 _WORDS_RE = re.compile(r"[A-Za-z][A-Za-z .'-]*")
 _CONST_WORDS = {"pi": "pi", "inf": "inf", "infty": "inf", "infinity": "inf", "oo": "inf"}
 _MATRIX_ENVS = {"pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix", "smallmatrix", "array"}
 _PRIMARY_START = {"(", "[", "\\{", "|", "π", "∞", "√", "{"}
-_RELOPS = {"=", "<", ">", "<=", ">=", "!="}
+_RELOPS = {"=", "<", ">", "<=", ">=", "!=", "≈"}
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, decimal_comma: bool = False) -> str:
     """The LaTeX-insensitive surface form used both for parsing and for the exact-string fast path."""
     for pattern, repl in _PRE:
         text = pattern.sub(repl, text)
+    if decimal_comma and text.count(",") == 1 and not _THOUSANDS_RE.search(text):
+        text = _DECIMAL_COMMA_RE.sub(r"\1.\2", text)
+    text = _top_level(text, _THOUSANDS_RE, lambda m: m.group(1).replace(",", ""))
+    text = _THOUSANDS_SPACE_RE.sub("", text)
     return text.strip().rstrip(".").strip()
 
 
@@ -252,11 +273,11 @@ def _text_argument(text: str, pos: int) -> tuple[str, int]:
     raise ParseError("unbalanced braces in \\text")
 
 
-def parse(text: str) -> Node:
+def parse(text: str, *, decimal_comma: bool = False) -> Node:
     """Parse an answer; raises ParseError when it is not math (the caller falls back to text)."""
     if len(text) > MAX_ANSWER_CHARS:
         raise ParseError("answer too long")
-    text = normalise(text)
+    text = normalise(text, decimal_comma)
     if _NUMBER_WORDS_RE.fullmatch(text):
         value = number_words(text)
         if value is not None:
@@ -264,6 +285,9 @@ def parse(text: str) -> Node:
     tokens = tokenize(text)
     if not tokens:
         raise ParseError("empty answer")
+    hedges = {v.lower() for kind, v in tokens if kind in ("word", "text")} & _HEDGE_WORDS
+    if hedges:
+        raise ParseError(f"a hedge, not an answer: {sorted(hedges)[0]}")
     if all(kind == "text" or (kind == "word" and len(v) > 1) for kind, v in tokens):
         words = " ".join(v for _, v in tokens)
         value = number_words(words)
@@ -352,18 +376,17 @@ class _Parser:
 
     # -- grammar -------------------------------------------------------------------------------
     def answer(self) -> Node:
-        items = self.items(top=True)
+        items = self.items()
         self.skip_units()
         if self.peek()[0] != "end":
             raise ParseError(f"unexpected {self.peek()[1]!r}")
         node = items[0] if len(items) == 1 else ("list", tuple(items))
         return _lift_pm(node) if self.has_pm else node
 
-    def items(self, top: bool = False) -> list[Node]:
+    def items(self) -> list[Node]:
         items = [self.union()]
         while True:
-            if top:
-                self.skip_units()
+            self.skip_units()
             kind, v = self.peek()
             if (v in (",", ";") and kind == "op") or (kind == "word" and v in _SEPARATOR_WORDS):
                 self.i += 1
@@ -394,14 +417,24 @@ class _Parser:
             parts.append(self.relation())
         return parts[0] if len(parts) == 1 else ("union", tuple(parts))
 
-    def relation(self) -> Node:
+    def ratio(self) -> Node:
         parts = [self.pm()]
+        while self.at(":") and self.peek(1)[0] != "end":
+            self.i += 1
+            parts.append(self.pm())
+        return parts[0] if len(parts) == 1 else ("ratio", tuple(parts))
+
+    def relation(self) -> Node:
+        parts = [self.ratio()]
         ops: list[str] = []
         while self.peek()[0] == "op" and self.peek()[1] in _RELOPS:
             ops.append(self.take()[1])
             if self.at("="):  # tolerate "=="
                 self.i += 1
-            parts.append(self.pm())
+            parts.append(self.ratio())
+        if "≈" in ops:  # x = 1/3 \approx 0.33: the approximation is a tail; x \approx 0.33 alone is the answer
+            cut = ops.index("≈")
+            ops, parts = (ops[:cut], parts[: cut + 1]) if cut else (["=" if op == "≈" else op for op in ops], parts)
         return parts[0] if not ops else ("rel", tuple(ops), tuple(parts))
 
     def pm(self) -> Node:
@@ -554,6 +587,8 @@ class _Parser:
         self.depth -= 1
         if closing not in (")", "]"):
             raise ParseError("unbalanced brackets")
+        if len(items) == 1 and items[0][0] == "matrix" and opening + closing in ("()", "[]"):
+            return items[0]  # \\left[\\begin{array}...\\end{array}\\right] is the matrix
         if opening == "(" and closing == ")":
             return items[0] if len(items) == 1 else ("paren", tuple(items))
         if opening == "[" and closing == "]":

@@ -4,25 +4,86 @@ SIGALRM only works in the main thread of the main interpreter and cannot interru
 big-integer power; a separate process can always be killed. The worker is a plain subprocess (not
 multiprocessing), so it can be started from any thread, from daemonic pool workers and after a fork.
 It runs this file by path (importing sympy, never the rlhub package, so it starts fast), caps its own
-address space, exits when its parent goes, and is replaced right after a kill (the replacement warms
-up in the background). Requests and replies are length-prefixed pickles over its stdin/stdout.
+address space and its CPU time per check (RLIMIT_CPU), and is replaced right after a kill (the
+replacement warms up in the background). It dies with its parent, even in the middle of a big-integer
+computation that holds the GIL: the kernel sends it SIGKILL when the spawning thread exits
+(PR_SET_PDEATHSIG, Linux; workers are spawned from one long-lived thread so that is the process's
+lifetime), and a watchdog thread exits on EOF of a pipe only the parent holds (elsewhere). Requests and
+replies are length-prefixed pickles over its stdin/stdout.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import os
 import pickle
+import queue
 import select
+import signal
 import struct
 import subprocess
 import sys
 import threading
 import time
 import weakref
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 _HEADER = struct.Struct("!I")
+_PR_SET_PDEATHSIG = 1
+CPU_MARGIN_S = 2  # CPU seconds a check may use beyond its wall-clock budget before the kernel kills it
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the spawning thread (hence its process) dies."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+class _Spawner:
+    """One long-lived daemon thread that starts every worker: PR_SET_PDEATHSIG fires when the thread
+    that forked the child exits, so spawning from a short-lived pool thread would kill the worker early."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="rlhub-math-spawner", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job, future = self._jobs.get()
+            try:
+                future.set_result(job())
+            except BaseException as exc:  # handed to the caller, raised there
+                future.set_exception(exc)
+
+    def run(self, job: Callable[[], Any]) -> Any:
+        future: Future[Any] = Future()
+        self._jobs.put((job, future))
+        return future.result()
+
+
+_spawner: _Spawner | None = None
+_spawner_lock = threading.Lock()
+
+
+def _spawn_in_spawner(job: Callable[[], Any]) -> Any:
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = _Spawner()
+    return _spawner.run(job)
+
+
+def _forget_spawner() -> None:
+    """In a forked child the spawner thread does not exist: start a new one on first use."""
+    global _spawner, _spawner_lock
+    _spawner, _spawner_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_spawner)
 
 
 class WorkerTimeout(TimeoutError):
@@ -37,6 +98,7 @@ class SymbolicWorker:
         self.startup_timeout_s = startup_timeout_s
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._alive: int | None = None
         self._ready = False
         reference = weakref.ref(self)
 
@@ -60,7 +122,8 @@ class SymbolicWorker:
             proc, cold = self._ensure(asked + timeout_s)
             deadline = (time.monotonic() if cold else asked) + timeout_s  # a first start is not counted
             assert proc.stdin is not None and proc.stdout is not None
-            body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+            cpu_s = int(timeout_s) + CPU_MARGIN_S
+            body = pickle.dumps((payload, cpu_s), protocol=pickle.HIGHEST_PROTOCOL)
             try:
                 proc.stdin.write(_HEADER.pack(len(body)) + body)
                 proc.stdin.flush()
@@ -109,15 +172,26 @@ class SymbolicWorker:
     def _spawn(self) -> None:
         """Start a worker without waiting for it: it imports sympy while the caller goes on."""
         self.starts += 1
-        self._proc = subprocess.Popen(  # run by path: the worker imports sympy, never the rlhub package
-            [sys.executable, os.path.abspath(__file__), str(self.memory_mb)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
+        alive_read, self._alive = os.pipe()  # the worker's watchdog exits on EOF: the parent is gone
+        try:
+            self._proc = _spawn_in_spawner(
+                lambda: subprocess.Popen(  # by path: the worker imports sympy, never the rlhub package
+                    [sys.executable, os.path.abspath(__file__), str(self.memory_mb), str(alive_read)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    pass_fds=(alive_read,),
+                    preexec_fn=_die_with_parent,
+                )
+            )
+        finally:
+            os.close(alive_read)
         self._ready = False
 
     def _kill(self) -> None:
+        if self._alive is not None:
+            os.close(self._alive)
+            self._alive = None
         proc, self._proc = self._proc, None
         if proc is not None:
             proc.kill()
@@ -129,7 +203,9 @@ class SymbolicWorker:
     def _forget(self) -> None:
         """In a forked child: the parent's worker and lock state are not ours (the lock may be held)."""
         self._lock = threading.Lock()
-        self._proc, self._ready, self.starts = None, False, 0
+        if self._alive is not None:  # the parent's pipe end: holding it would keep the parent's worker alive
+            os.close(self._alive)
+        self._proc, self._alive, self._ready, self.starts = None, None, False, 0
 
     def close(self) -> None:
         with self._lock:
@@ -181,14 +257,12 @@ def shared_worker() -> SymbolicWorker:
         return _shared
 
 
-def _serve(memory_mb: int) -> None:
+def _serve(memory_mb: int, alive_fd: int) -> None:
     import resource
 
-    parent = os.getppid()
-
-    def watchdog() -> None:  # an orphan exits even if it was mid-computation when the parent died
-        while os.getppid() == parent:
-            time.sleep(1.0)
+    def watchdog() -> None:  # backs up PR_SET_PDEATHSIG (and covers non-Linux): the parent's end closed
+        while os.read(alive_fd, 1):
+            pass
         os._exit(0)
 
     threading.Thread(target=watchdog, daemon=True).start()
@@ -209,7 +283,11 @@ def _serve(memory_mb: int) -> None:
         if len(header) < _HEADER.size:
             return
         (length,) = _HEADER.unpack(header)
-        a, b, mode = pickle.loads(stdin.read(length))
+        (a, b, mode), cpu_s = pickle.loads(stdin.read(length))
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        spent = int(used.ru_utime + used.ru_stime) + 1
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu_s, hard))  # SIGXCPU past this check's share
         try:
             send((True, symbolic_equal(a, b, mode)))
         except Exception:
@@ -217,4 +295,4 @@ def _serve(memory_mb: int) -> None:
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    _serve(int(sys.argv[1]), int(sys.argv[2]))
