@@ -119,7 +119,12 @@ def resolve(hub: Hub, session: Session, root: Requirement, principal: Principal 
                     "and no other index may stand in for it",
                 )
             continue  # third-party: pip and the user's index configuration
-        pin = _choose(name, req.specifier, candidates, who)
+        try:
+            pin = _choose(name, req.specifier, candidates, who)
+        except HubError as exc:
+            if needed_by:
+                raise
+            raise HubError(ErrorCode.not_found, exc.message) from None
         pin.extras |= req.extras
         pins[name] = pin
         for text in pin.requires:
