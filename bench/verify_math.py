@@ -87,14 +87,15 @@ def port_math_verify_tests(directory: Path) -> None:
                 call = "compare_strings" if keywords or "compare_strings" in ast.unparse(fn) else "default"
                 assert isinstance(dec.args[1], ast.List)
                 for element in dec.args[1].elts:  # f-strings use math: evaluate each row
-                    row = dict(zip(names, eval(compile(ast.Expression(element), str(path), "eval"), {"math": math})))
+                    values = eval(compile(ast.Expression(element), str(path), "eval"), {"math": math})
+                    row = dict(zip(names, values, strict=True))
                     options = {k: row[v[1]] if isinstance(v, tuple) else v for k, v in keywords.items()}
                     options.update({k: row[k] for k in ("strict", "precision", "allow_set_relation_comp") if k in row})
                     expected = row.get("expected", row.get("result"))
                     case = {
                         "response": row["pred"],
                         "reference": row["gold"],
-                        "label": int(expected),
+                        "label": int(expected or 0),
                         "source": f"huggingface/Math-Verify 0.9.0 tests/{path.name}::{fn.name}",
                         "peer": {"call": call, **options},
                     }
@@ -189,7 +190,9 @@ def rlhub_options(case: Case) -> Any:
     return options
 
 
-def summary(cases: list[Case], ours: list[tuple[bool, float]], theirs: list[tuple[bool, float, bool]]) -> dict[str, Any]:
+def summary(
+    cases: list[Case], ours: list[tuple[bool, float]], theirs: list[tuple[bool, float, bool]]
+) -> dict[str, Any]:
     n = len(cases)
     fp = sum(1 for c, (ok, _) in zip(cases, ours, strict=True) if ok and not c["label"])
     peer_fp = sum(1 for c, (ok, _, _) in zip(cases, theirs, strict=True) if ok and not c["label"])
@@ -267,7 +270,7 @@ def main() -> None:
     kept = [i for i, (_, _, hung) in enumerate(theirs) if not hung]
     n = len(cases)
     print(f"{n} cases on cpu {cpu}: rlhub {n / our_time:.1f}/s, math-verify {n / peer_time:.1f}/s")
-    result = {
+    report = {
         "corpora": per_corpus,
         "throughput_ratio": round(peer_time / our_time, 1),
         "throughput_ratio_without_peer_hangs": round(
@@ -281,7 +284,7 @@ def main() -> None:
         "peer_cases_per_s": round(n / peer_time, 1),
         "cases": n,
     }
-    print(json.dumps(result))
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":

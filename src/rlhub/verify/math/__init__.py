@@ -100,7 +100,9 @@ def score(
         return Score(value=0.0, status=ScoreStatus.unparseable, extracted=found[0], detail="answer is not math")
     node, extracted = parsed
     try:
-        verdict = equal(node, _reference_answer(ref, options.decimal_comma)[0], Context(_symbolic_hook(timeout_s), options))
+        verdict = equal(
+            node, _reference_answer(ref, options.decimal_comma)[0], Context(_symbolic_hook(timeout_s), options)
+        )
     except WorkerTimeout as exc:
         return Score(value=0.0, status=ScoreStatus.timeout, extracted=extracted, detail=str(exc))
     except RecursionError:

@@ -557,7 +557,7 @@ def _scalar(a: Node, b: Node, ctx: Context) -> bool | None:
             x, y = evaluate(a, {}), evaluate(b, {})
             gap: Value = abs(x - y) if isinstance(y, Fraction) else abs(_complex(x) - _complex(y))  # type: ignore[assignment]
         except (Undecided, Undefined):
-            gap = math.inf  # type: ignore[assignment]
+            gap = math.inf
         if gap < Fraction(1, 10**written):  # type: ignore[operator]
             return True
     if places is not None and written is None:
@@ -680,6 +680,7 @@ def _items(node: Node) -> tuple[Node, ...]:
 
 def equal(r: Node, g: Node, ctx: Context | None = None) -> bool | None:
     """Whether response answer `r` means reference answer `g`; None when undecidable here."""
+    ctx = ctx or Context()
     kr, kg = r[0], g[0]
     if kr == "text" or kg == "text":
         return kr == kg and _text_key(r[1]) == _text_key(g[1])
@@ -725,9 +726,10 @@ def _relation(r: Node, g: Node, ctx: Context) -> bool | None:
     if er and eg:
         if er[0][0] == "sym" and eg[0][0] == "sym":
             return er[0] == eg[0] and equal(er[1], eg[1], ctx)
-        verdict = proportional(("add", er[0], ("neg", er[1])), ("add", eg[0], ("neg", eg[1])))
+        a, b = ("add", er[0], ("neg", er[1])), ("add", eg[0], ("neg", eg[1]))
+        verdict = proportional(a, b)
         if verdict is None and ctx.symbolic is not None and not _huge(a) and not _huge(b):
-            verdict = ctx.symbolic(("add", er[0], ("neg", er[1])), ("add", eg[0], ("neg", eg[1])), "proportional")
+            verdict = ctx.symbolic(a, b, "proportional")
         return verdict
     if er and g[0] != "rel":  # x = 5 or 2 + 3 = 5 answers 5; a + 3z = 0 does not answer 0
         return equal(er[1], g, ctx) if _name_like(er[0]) or not symbols(er[0]) else False

@@ -22,10 +22,14 @@ _MATH_SEGMENT_RE = re.compile(
 _BOXED_RE = re.compile(r"\\(?:boxed|fbox)")
 _STYLE_RE = re.compile(r"\\[a-zA-Z]+\{")
 _STANDALONE_NUMBER_RE = re.compile(r"\$?-?\d+(?:,\d{3})*(?:\.\d+)?%?")
-_SENTENCE_END_RE = re.compile(r"(?<!\\)[.!?](?=\s+[A-Z(])|;\s|,\s+(?:since|because|as|which|where|when|given)\b|\s+(?:since|because)\s")
+_SENTENCE_END_RE = re.compile(
+    r"(?<!\\)[.!?](?=\s+[A-Z(])|;\s|,\s+(?:since|because|as|which|where|when|given)\b|\s+(?:since|because)\s"
+)
 _JOINER_RE = re.compile(r"\s*(?:,|;|,?\s*and|,?\s*or)?\s*")
 _CONSEQUENCE_RE = re.compile(r",\s*(?:so|thus|hence|therefore)\b\s*", re.IGNORECASE)
-_COPULA_RE = re.compile(r"\b(?:is|are|was|were|equals|be|becomes|gives|get|obtain|has|have|had)\s+(?:equal to\s+|exactly\s+)?")
+_COPULA_RE = re.compile(
+    r"\b(?:is|are|was|were|equals|be|becomes|gives|get|obtain|has|have|had)\s+(?:equal to\s+|exactly\s+)?"
+)
 _HEDGE_RE = re.compile(r"\b(?:or|not|maybe|perhaps|possibly|probably|either|unless|except)\b", re.IGNORECASE)
 _DISPLAY_RE = re.compile(r"\$\$[^$]{0,1000}\$\$|\\\[[^\[]{0,1000}?\\\]")
 _FULL_STOP_RE = re.compile(r"(?<!\\)[.!?](?=\s+\S)")
