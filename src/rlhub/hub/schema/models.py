@@ -1,12 +1,12 @@
-"""Request and response bodies of `/api/v1`. All frozen and strict: an unknown field is an error."""
+"""Request and response bodies of `/api/v1`. All frozen; requests refuse unknown fields and take
+booleans only as JSON `true`/`false`. Every timestamp is timezone-aware (RFC 3339 on the wire)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field, StrictBool
 
 from rlhub.core.check import CheckResult
 from rlhub.core.types import Frozen
@@ -62,8 +62,8 @@ class TokenInfo(Reply):
     name: str
     scope: TokenScope
     owners: tuple[str, ...]
-    created_at: datetime
-    last_used_at: datetime | None = None
+    created_at: AwareDatetime
+    last_used_at: AwareDatetime | None = None
     prefix: str
     """The first characters of the token, to tell tokens apart; the secret is never stored."""
 
@@ -96,6 +96,8 @@ class CheckStatus(StrEnum):
     failed = "failed"
     error = "error"
     """The check could not run (install failed, timeout): see `report`."""
+    not_checked = "not_checked"
+    """The hub runs no uploaded code without a sandbox and has none: see `report`."""
 
 
 class CheckInfo(Reply):
@@ -103,7 +105,7 @@ class CheckInfo(Reply):
     results: tuple[CheckResult, ...] = ()
     report: str = ""
     """Human-readable output of the check (or why it could not run)."""
-    finished_at: datetime | None = None
+    finished_at: AwareDatetime | None = None
 
 
 class FileInfo(Reply):
@@ -113,7 +115,7 @@ class FileInfo(Reply):
     sha256: str
     url: str
     """Absolute path on the hub: `/files/<sha256>/<filename>`."""
-    uploaded_at: datetime
+    uploaded_at: AwareDatetime
     requires_python: str | None = None
 
 
@@ -128,7 +130,7 @@ class VersionInfo(Reply):
     """`owner/name` ids from the wheel's `rlhub.environments` entry points."""
     yanked: bool = False
     yanked_reason: str = ""
-    created_at: datetime
+    created_at: AwareDatetime
     check: CheckInfo
     files: tuple[FileInfo, ...] = ()
 
@@ -145,7 +147,7 @@ class EnvSummary(Reply):
     downloads: int = 0
     stars: int = 0
     private: bool = False
-    updated_at: datetime
+    updated_at: AwareDatetime
 
 
 class EnvInfo(Reply):
@@ -158,7 +160,7 @@ class EnvInfo(Reply):
 
 
 class EnvUpdate(Frozen):
-    private: bool | None = None
+    private: StrictBool | None = None
 
 
 class SortOrder(StrEnum):
@@ -215,11 +217,15 @@ class ResultInfo(Reply):
     version: str
     model: str
     score: float
-    """Mean reward as re-scored by the hub (never the client's number)."""
+    """Mean reward as re-scored by the hub (never the client's number, unless `verified` is false)."""
     stderr: float
     n: int
     submitter: str
-    created_at: datetime
+    created_at: AwareDatetime
+    verified: bool = True
+    """False when the hub could not re-score the log (it has no sandbox): `score` is then the log's own
+    claim, `note` says why, and the result is kept off the leaderboard."""
+    note: str = ""
 
 
 class LeaderboardEntry(Reply):

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from rlhub.core.registry import ENTRY_POINT_GROUP
 from rlhub.hub.server.config import Limits
+from rlhub.hub.server.record import BadRecord, Member, member, verify_record
 
 _META_LIMIT = 2 * 1024 * 1024
 
@@ -153,21 +154,41 @@ def walk(filename: str, data: bytes, limits: Limits) -> Iterator[tuple[str, byte
 
 
 def inspect(filename: str, data: bytes, limits: Limits) -> Metadata:
-    """Check every member and return the package metadata (METADATA for wheels, PKG-INFO for sdists)."""
+    """Check every member and return the package metadata (METADATA for wheels, PKG-INFO for sdists).
+    A wheel must have one `.dist-info` directory whose RECORD matches every file (`record.py`)."""
     wheel = filename.endswith(".whl")
     metadata: bytes | None = None
     entry_points: bytes | None = None
+    record: bytes | None = None
+    members: dict[str, Member] = {}
+    dist_infos: set[str] = set()
     for name, content in walk(filename, data, limits):
         parts = PurePosixPath(name).parts
+        if wheel:
+            members[str(PurePosixPath(name))] = member(content)
+            if parts[0].endswith(".dist-info"):
+                dist_infos.add(parts[0])
         if wheel and len(parts) == 2 and parts[0].endswith(".dist-info"):
             if parts[1] == "METADATA":
                 metadata = content[:_META_LIMIT]
             elif parts[1] == "entry_points.txt":
                 entry_points = content[:_META_LIMIT]
+            elif parts[1] == "RECORD":
+                record = content
         elif not wheel and len(parts) == 2 and parts[1] == "PKG-INFO":
             metadata = content[:_META_LIMIT]
+    if len(dist_infos) > 1:
+        raise UnsafeArchive(f"{filename} has {len(dist_infos)} .dist-info directories: {', '.join(sorted(dist_infos))}")
     if metadata is None:
         raise UnsafeArchive(f"{filename} has no {'*.dist-info/METADATA' if wheel else 'top-level PKG-INFO'}")
+    if wheel:
+        record_path = f"{next(iter(dist_infos))}/RECORD"
+        if record is None:
+            raise UnsafeArchive(f"{filename} has no {record_path}")
+        try:
+            verify_record(record_path, record, members)
+        except BadRecord as exc:
+            raise UnsafeArchive(f"RECORD check failed: {exc}") from None
     return parse_metadata(metadata, entry_points)
 
 

@@ -6,9 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-def rlhub_home() -> Path:
-    return Path(os.environ.get("RLHUB_HOME") or Path.home() / ".rlhub")
+from rlhub.hub.schema import rlhub_home
 
 
 @dataclass(frozen=True)
@@ -34,15 +32,21 @@ class HubConfig:
     check_tasks: int = 20
     check_timeout_s: float = 300.0
     rescore_timeout_s: float = 300.0
+    allow_unsandboxed: bool = False
+    """Run uploaded code (checks, re-scoring) as a plain subprocess where bubblewrap is missing. Off by
+    default: without a sandbox nothing uploaded runs, versions are "not checked" and results "not
+    verified". Only for a hub whose every publisher is trusted."""
     session_secret: str | None = None
     """Signs login cookies; None means a random secret kept in `home/session.key`."""
 
     @classmethod
     def from_env(cls) -> HubConfig:
-        """`RLHUB_DATABASE_URL`, `RLHUB_HOME`, and `RLHUB_HUB_CHECKS=0` to skip upload checks."""
+        """`RLHUB_DATABASE_URL`, `RLHUB_HOME`, `RLHUB_HUB_CHECKS=0` to skip upload checks, and
+        `RLHUB_ALLOW_UNSANDBOXED=1` to run uploaded code without a sandbox."""
         return cls(
             database_url=os.environ.get("RLHUB_DATABASE_URL") or None,
             run_checks=os.environ.get("RLHUB_HUB_CHECKS", "1") != "0",
+            allow_unsandboxed=os.environ.get("RLHUB_ALLOW_UNSANDBOXED", "0") == "1",
         )
 
     @property

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from packaging.utils import canonicalize_name
+
 from rlhub.core.errors import InvalidId
 from rlhub.core.ids import EnvId
 
@@ -18,8 +20,8 @@ _FOLDS = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"))
 
 
 def normalize(name: str) -> str:
-    """PEP 503: lowercase, runs of `-_.` become one `-`."""
-    return _SEPARATORS.sub("-", name).lower()
+    """PEP 503: lowercase, runs of `-_.` become one `-` (`packaging.utils.canonicalize_name`)."""
+    return str(canonicalize_name(name))
 
 
 def skeleton(name: str) -> str:

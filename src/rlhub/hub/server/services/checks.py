@@ -3,6 +3,9 @@
 A `CheckWorker` thread runs in each server process. It claims one pending version at a time with a
 conditional UPDATE (pending -> running), so several worker processes never check the same version,
 and wakes up when its own process publishes or, at the latest, every few seconds.
+
+Without a sandbox (and without the operator's `allow_unsandboxed`) no uploaded code runs: versions
+are recorded as `not_checked` with the reason, and queued again when a server starts with a sandbox.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from rlhub.hub.schema import CheckStatus
 from rlhub.hub.server.config import HubConfig
 from rlhub.hub.server.db import Database
 from rlhub.hub.server.models import File, Version, utcnow
-from rlhub.hub.server.services.untrusted import run_untrusted
+from rlhub.hub.server.services.untrusted import NoSandbox, no_sandbox_reason, run_untrusted
 from rlhub.hub.server.storage import BlobStore
 
 log = logging.getLogger(__name__)
@@ -48,8 +51,15 @@ def run_check(
 ) -> tuple[CheckStatus, list[dict[str, object]], str]:
     with store.open(sha256) as blob:
         wheel = blob.read()
-    result = run_untrusted(wheel, filename, config.limits, "check", str(config.check_tasks), config.check_timeout_s)
-    where = "in the bubblewrap sandbox" if result.sandboxed else "in a plain subprocess (bubblewrap not found)"
+    try:
+        result = run_untrusted(wheel, filename, config, "check", str(config.check_tasks), config.check_timeout_s)
+    except NoSandbox as exc:
+        return CheckStatus.not_checked, [], f"not checked: {exc}"
+    where = (
+        "in the bubblewrap sandbox"
+        if result.sandboxed
+        else "WITHOUT a sandbox (bubblewrap not found; the operator allowed unsandboxed runs)"
+    )
     if result.answer is None:
         return CheckStatus.error, [], f"the check could not run ({where}): {result.log}"
     if result.answer.get("error"):
@@ -93,6 +103,17 @@ def record(
         )
 
 
+def requeue_not_checked(db: Database) -> int:
+    """Versions left unchecked for want of a sandbox become pending again; returns how many."""
+    with db.write() as session:
+        done = session.execute(
+            update(Version)
+            .where(Version.check_status == CheckStatus.not_checked.value)
+            .values(check_status=CheckStatus.pending.value)
+        )
+        return int(done.rowcount)  # type: ignore[attr-defined]
+
+
 def reset_running(db: Database) -> None:
     """After a crash or restart, checks left running are pending again."""
     with db.write() as session:
@@ -113,6 +134,8 @@ class CheckWorker:
         self.thread = threading.Thread(target=self._loop, name="rlhub-checks", daemon=True)
 
     def start(self) -> None:
+        if self.config.allow_unsandboxed or not no_sandbox_reason():
+            requeue_not_checked(self.db)
         self.thread.start()
 
     def _loop(self) -> None:
@@ -136,4 +159,4 @@ class CheckWorker:
         return True
 
 
-__all__ = ["CheckWorker", "claim", "record", "reset_running", "run_check"]
+__all__ = ["CheckWorker", "claim", "record", "requeue_not_checked", "reset_running", "run_check"]

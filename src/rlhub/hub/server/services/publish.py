@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    canonicalize_name,
     canonicalize_version,
     parse_sdist_filename,
     parse_wheel_filename,
@@ -31,7 +32,7 @@ from rlhub.hub.server.archive import Metadata, TooLarge, UnsafeArchive, inspect
 from rlhub.hub.server.config import Limits
 from rlhub.hub.server.db import Database
 from rlhub.hub.server.errors import HubError
-from rlhub.hub.server.models import File, Owner, Project, utcnow
+from rlhub.hub.server.models import File, FileTag, Owner, Project, utcnow
 from rlhub.hub.server.models import Version as VersionRow
 from rlhub.hub.server.names import normalize, skeleton, split_distribution
 from rlhub.hub.server.services.accounts import Principal
@@ -39,6 +40,8 @@ from rlhub.hub.server.services.catalog import version_sort_key
 from rlhub.hub.server.storage import BlobStore
 
 FILETYPES = ("bdist_wheel", "sdist")
+SDIST_TAG = "sdist"
+"""The identity of a source distribution: one per version, whatever its name or extension."""
 
 
 @dataclass(frozen=True)
@@ -61,18 +64,24 @@ def _parse_version(text: str) -> Version:
         raise HubError(ErrorCode.bad_metadata, f"{text!r} is not a valid version (PEP 440)") from None
 
 
-def check_filename(upload: Upload, normalized: str, version: Version) -> None:
+def check_filename(upload: Upload, normalized: str, version: Version) -> frozenset[str]:
+    """Check the filename names this project and version; returns the install identity it claims within
+    the version: its wheel tags (`py3-none-any`, ...) or `sdist`. The build tag is not part of it, so a
+    rebuilt wheel cannot replace what `name==version` installs."""
     try:
         if upload.filetype == "bdist_wheel":
             if not upload.filename.endswith(".whl"):
                 raise InvalidWheelFilename(upload.filename)
-            file_name, file_version, *_ = parse_wheel_filename(upload.filename)
+            file_name, file_version, _build, tags = parse_wheel_filename(upload.filename)
+            identity = frozenset(str(tag) for tag in tags)
         else:
             file_name, file_version = parse_sdist_filename(upload.filename)
+            identity = frozenset({SDIST_TAG})
     except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
         raise HubError(ErrorCode.invalid, f"{upload.filename!r} is not a valid {upload.filetype} filename") from None
-    if normalize(file_name) != normalized or file_version != version:
+    if canonicalize_name(file_name) != normalized or file_version != version:
         raise HubError(ErrorCode.invalid, f"{upload.filename!r} does not belong to {normalized} {version}")
+    return identity
 
 
 def env_ids(metadata: Metadata) -> list[str]:
@@ -86,8 +95,20 @@ def env_ids(metadata: Metadata) -> list[str]:
     return sorted(set(out))
 
 
-def validate(upload: Upload, limits: Limits) -> tuple[EnvId, Version, Metadata, str]:
-    """Every check that needs no database; returns (id, version, metadata, sha256)."""
+@dataclass(frozen=True)
+class Checked:
+    """An upload that passed every check that needs no database."""
+
+    env: EnvId
+    version: Version
+    identity: frozenset[str]
+    """Wheel tags or `sdist`: unique within a version."""
+    metadata: Metadata
+    sha256: str
+
+
+def validate(upload: Upload, limits: Limits) -> Checked:
+    """Every check that needs no database."""
     if upload.filetype not in FILETYPES:
         raise HubError(
             ErrorCode.invalid, f"filetype {upload.filetype!r} not accepted; expected one of {', '.join(FILETYPES)}"
@@ -101,7 +122,7 @@ def validate(upload: Upload, limits: Limits) -> tuple[EnvId, Version, Metadata, 
     except InvalidId as exc:
         raise HubError(ErrorCode.bad_name, str(exc)) from None
     version = _parse_version(upload.version)
-    check_filename(upload, env.distribution, version)
+    identity = check_filename(upload, env.distribution, version)
     digest = hashlib.sha256(upload.content).hexdigest()
     if upload.sha256_digest and upload.sha256_digest.lower() != digest:
         raise HubError(ErrorCode.invalid, f"sha256_digest does not match the uploaded content (got {digest})")
@@ -115,26 +136,25 @@ def validate(upload: Upload, limits: Limits) -> tuple[EnvId, Version, Metadata, 
         raise HubError(ErrorCode.bad_metadata, f"metadata names {metadata.name!r}, the upload says {upload.name!r}")
     if _parse_version(metadata.version) != version:
         raise HubError(ErrorCode.bad_metadata, f"metadata version {metadata.version!r} differs from {upload.version!r}")
-    return env, version, metadata, digest
+    return Checked(env, version, identity, metadata, digest)
 
 
 def publish(db: Database, store: BlobStore, principal: Principal, upload: Upload, limits: Limits) -> UploadResponse:
-    env, version, metadata, digest = validate(upload, limits)
-    principal.require_publish(env.owner)
+    checked = validate(upload, limits)
+    principal.require_publish(checked.env.owner)
     store.put(upload.content)
     for attempt in range(3):
         try:
             with db.write() as session:
-                return _record(session, env, version, metadata, digest, upload, limits)
+                return _record(session, checked, upload, limits)
         except IntegrityError:
             if attempt == 2:
                 raise HubError(ErrorCode.conflict, f"{upload.filename} lost a concurrent publish; try again") from None
     raise AssertionError("unreachable")
 
 
-def _record(
-    session: Session, env: EnvId, version: Version, metadata: Metadata, digest: str, upload: Upload, limits: Limits
-) -> UploadResponse:
+def _record(session: Session, checked: Checked, upload: Upload, limits: Limits) -> UploadResponse:
+    env, version, metadata, digest = checked.env, checked.version, checked.metadata, checked.sha256
     # One query by skeleton finds both this project and any look-alike (a name's skeleton is fixed).
     project = session.scalar(select(Project).where(Project.skeleton == skeleton(env.distribution)))
     if project is not None and project.normalized != env.distribution:
@@ -172,18 +192,21 @@ def _record(
         )
         session.add(row)
         session.flush()
-    elif not row.env_ids and metadata.entry_points:
-        row.env_ids = env_ids(metadata)  # an sdist came first; the wheel adds what only it knows
-    session.add(
-        File(
-            version_id=row.id,
-            filename=upload.filename,
-            filetype=upload.filetype,
-            sha256=digest,
-            size=len(upload.content),
-            requires_python=metadata.requires_python,
-        )
+    else:
+        _refuse_same_install(session, row, checked.identity, upload.filename)
+        if not row.env_ids and metadata.entry_points:
+            row.env_ids = env_ids(metadata)  # an sdist came first; the wheel adds what only it knows
+    file = File(
+        version_id=row.id,
+        filename=upload.filename,
+        filetype=upload.filetype,
+        sha256=digest,
+        size=len(upload.content),
+        requires_python=metadata.requires_python,
     )
+    session.add(file)
+    session.flush()
+    session.add_all(FileTag(version_id=row.id, tag=tag, file_id=file.id) for tag in sorted(checked.identity))
     project.updated_at = utcnow()
     session.flush()
     live = session.scalars(select(VersionRow).where(VersionRow.project_id == project.id, VersionRow.yanked.is_(False)))
@@ -199,6 +222,24 @@ def _record(
         new_version=new_version,
         check=CheckStatus(row.check_status),
     )
+
+
+def _refuse_same_install(session: Session, version: VersionRow, identity: frozenset[str], filename: str) -> None:
+    """409 when a file of this version already answers one of `identity`'s tags (the database's key
+    on (version, tag) is what holds under a race; this names the file that is in the way)."""
+    taken = session.execute(
+        select(File.filename, FileTag.tag)
+        .join(FileTag, FileTag.file_id == File.id)
+        .where(FileTag.version_id == version.id, FileTag.tag.in_(identity))
+        .order_by(FileTag.tag)
+    ).first()
+    if taken is not None:
+        what = "the sdist" if taken.tag == SDIST_TAG else f"the wheel for {taken.tag}"
+        raise HubError(
+            ErrorCode.conflict,
+            f"{filename} would be a second file for {version.project.normalized} {version.version}: "
+            f"{taken.filename} is already {what}; published files never change (bump the version)",
+        )
 
 
 def _new_project(session: Session, env: EnvId, private: bool) -> Project:
@@ -222,4 +263,14 @@ def search_text(env: EnvId, version: VersionRow) -> str:
     return "\n".join(parts).lower()
 
 
-__all__ = ["FILETYPES", "Upload", "check_filename", "env_ids", "publish", "search_text", "validate"]
+__all__ = [
+    "FILETYPES",
+    "SDIST_TAG",
+    "Checked",
+    "Upload",
+    "check_filename",
+    "env_ids",
+    "publish",
+    "search_text",
+    "validate",
+]

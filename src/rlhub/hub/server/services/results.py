@@ -3,6 +3,9 @@
 The client's rewards are never trusted: the hub regenerates every task from the version's code and
 scores every rollout again (in the sandbox); a log whose tasks or rewards disagree is rejected with
 the first disagreement as the reason. Only the hub's numbers reach the leaderboard.
+
+A hub without a sandbox runs no uploaded verifier: the result is kept as "not verified" (the log's
+own mean, with the reason) and stays off the leaderboard.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -22,8 +26,11 @@ from rlhub.hub.server.errors import HubError
 from rlhub.hub.server.models import Result
 from rlhub.hub.server.services.accounts import Principal
 from rlhub.hub.server.services.catalog import get_project, get_version
-from rlhub.hub.server.services.untrusted import run_untrusted
+from rlhub.hub.server.services.untrusted import NoSandbox, run_untrusted
 from rlhub.hub.server.storage import BlobStore
+
+if TYPE_CHECKING:
+    from rlhub.rollout.log import RunLog
 
 
 def result_info(result: Result) -> ResultInfo:
@@ -39,6 +46,8 @@ def result_info(result: Result) -> ResultInfo:
         n=result.n,
         submitter=result.submitter.name,
         created_at=result.created_at,
+        verified=result.verified,
+        note=result.note,
     )
 
 
@@ -54,7 +63,8 @@ def submit(db: Database, store: BlobStore, config: HubConfig, principal: Princip
         path = Path(tmp) / "run.jsonl"
         path.write_bytes(data if data.endswith(b"\n") else data + b"\n")
         try:
-            header = read_log(path).header
+            log = read_log(path)
+            header = log.header
             env = EnvId.parse(header.env)
         except (LogError, InvalidId) as exc:
             raise HubError(ErrorCode.invalid, f"not a valid rollout log: {exc}") from None
@@ -74,9 +84,12 @@ def submit(db: Database, store: BlobStore, config: HubConfig, principal: Princip
             raise HubError(ErrorCode.unknown_version, f"{env} has no wheel on the hub to re-score with")
         with store.open(wheel.sha256) as blob:
             package = blob.read()
-        outcome = run_untrusted(
-            package, wheel.filename, config.limits, "rescore", str(path), config.rescore_timeout_s, extra=(Path(tmp),)
-        )
+        try:
+            outcome = run_untrusted(
+                package, wheel.filename, config, "rescore", str(path), config.rescore_timeout_s, extra=(Path(tmp),)
+            )
+        except NoSandbox as exc:
+            return _store_unverified(db, project_id, version_id, principal, upload, log, data, f"not verified: {exc}")
     if outcome.answer is None:
         raise HubError(ErrorCode.invalid, f"the hub could not re-score this log: {outcome.log}")
     if not outcome.answer["ok"]:
@@ -91,6 +104,40 @@ def submit(db: Database, store: BlobStore, config: HubConfig, principal: Princip
             stderr=float(outcome.answer["stderr"]),
             n=int(outcome.answer["n"]),
             log_sha256=hashlib.sha256(data).hexdigest(),
+        )
+        session.add(result)
+        session.flush()
+        return result_info(result)
+
+
+def _store_unverified(
+    db: Database,
+    project_id: int,
+    version_id: int,
+    principal: Principal,
+    upload: ResultUpload,
+    log: RunLog,
+    data: bytes,
+    note: str,
+) -> ResultInfo:
+    """Keep a result the hub could not re-score, with the mean its own records claim."""
+    from rlhub.rollout.metrics import compute_metrics
+
+    if not log.rollouts:
+        raise HubError(ErrorCode.invalid, "the log has no rollouts")
+    claimed = compute_metrics(log.rollouts)
+    with db.write() as session:
+        result = Result(
+            project_id=project_id,
+            version_id=version_id,
+            submitter_id=principal.user_id,
+            model=(upload.model or log.header.model)[:200],
+            score=float(claimed.mean),
+            stderr=float(claimed.stderr),
+            n=int(claimed.count),
+            log_sha256=hashlib.sha256(data).hexdigest(),
+            verified=False,
+            note=note,
         )
         session.add(result)
         session.flush()
@@ -112,7 +159,7 @@ def leaderboard(
 ) -> Leaderboard:
     with db.read() as session:
         project = get_project(session, owner, name, principal)
-        query = select(Result).where(Result.project_id == project.id)
+        query = select(Result).where(Result.project_id == project.id, Result.verified.is_(True))
         if version is not None:
             query = query.where(Result.version_id == get_version(project, version).id)
         rows = sorted(session.scalars(query), key=lambda r: (-r.score, r.created_at))

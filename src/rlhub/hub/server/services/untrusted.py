@@ -2,7 +2,8 @@
 
 The child runs inside bubblewrap (no network, read-only system and Python, private /tmp, own pid
 namespace), built from the sandbox's own argument list (`rlhub.verify.sandbox.bwrap_args`). Where
-bubblewrap is missing the child is a plain subprocess with a timeout, and the report says so.
+bubblewrap is missing nothing runs (`NoSandbox`: fail closed), unless the operator allowed plain
+subprocesses (`HubConfig.allow_unsandboxed`); the report then says the code ran unsandboxed.
 """
 
 from __future__ import annotations
@@ -17,11 +18,29 @@ from pathlib import Path
 from typing import Any
 
 from rlhub.hub.server.archive import extract
-from rlhub.hub.server.config import Limits
+from rlhub.hub.server.config import HubConfig
 
 RLIMITS = ["prlimit", f"--as={4 << 30}", f"--fsize={1 << 30}", "--core=0", "--"]
 """Applied (util-linux `prlimit`, exec'd, so no fork-time Python code in a threaded server) to the
 whole tree: 4 GiB of address space per process, 1 GiB files, no core dumps."""
+
+
+class NoSandbox(Exception):
+    """Bubblewrap is missing and unsandboxed runs are not allowed: the uploaded code was not run."""
+
+
+def no_sandbox_reason() -> str:
+    """Why nothing ran, for version pages and result notes."""
+    from rlhub.verify.sandbox import SandboxError, find_bwrap
+
+    try:
+        find_bwrap()
+    except SandboxError as exc:
+        return (
+            f"no sandbox on this server: {exc}; the hub runs no uploaded code without one "
+            "(an operator who trusts every publisher can allow it: `rlhub serve --allow-unsandboxed`)"
+        )
+    return ""
 
 
 @dataclass(frozen=True)
@@ -52,14 +71,24 @@ def _sandbox_prefix(pkgdir: Path, extra: tuple[Path, ...]) -> list[str] | None:
 
 
 def run_untrusted(
-    wheel: bytes, filename: str, limits: Limits, command: str, arg: str, timeout_s: float, extra: tuple[Path, ...] = ()
+    wheel: bytes,
+    filename: str,
+    config: HubConfig,
+    command: str,
+    arg: str,
+    timeout_s: float,
+    extra: tuple[Path, ...] = (),
 ) -> RunResult:
+    """Run the runner's `command` on the wheel; raises `NoSandbox` (before anything is unpacked or
+    started) when there is no sandbox and `config.allow_unsandboxed` is off."""
     with tempfile.TemporaryDirectory(prefix="rlhub-pkg-") as tmp:
         pkgdir = Path(tmp) / "pkg"
         pkgdir.mkdir()
-        extract(filename, wheel, limits, pkgdir)
-        argv = [sys.executable, "-m", "rlhub.hub.server.runner", command, str(pkgdir), arg]
         prefix = _sandbox_prefix(pkgdir, extra)
+        if prefix is None and not config.allow_unsandboxed:
+            raise NoSandbox(no_sandbox_reason())
+        extract(filename, wheel, config.limits, pkgdir)
+        argv = [sys.executable, "-m", "rlhub.hub.server.runner", command, str(pkgdir), arg]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             done = subprocess.run(
@@ -83,4 +112,4 @@ def run_untrusted(
         return RunResult(answer, done.stderr[-4000:], prefix is not None)
 
 
-__all__ = ["RunResult", "run_untrusted"]
+__all__ = ["NoSandbox", "RunResult", "no_sandbox_reason", "run_untrusted"]
