@@ -48,3 +48,18 @@ def test_grpo_trainer_trains_on_an_environment(tmp_path, add_env, tiny_path):
     trainer.train()
     logged = [entry for entry in trainer.state.log_history if "reward" in entry]
     assert len(logged) == 2 and all(0.0 <= e["reward"] <= 1.5 for e in logged)
+
+
+@pytest.mark.slow
+def test_module_docstring_example_runs_on_cpu_as_written(tmp_path):
+    """The example users copy: executed verbatim, in a fresh process, from an empty directory."""
+    import re
+    import subprocess
+    import sys
+
+    from rlhub.train import trl_adapter
+
+    (snippet,) = re.findall(r"```python\n(.*?)```", trl_adapter.__doc__, re.DOTALL)
+    done = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True, timeout=280)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "'train_runtime'" in done.stdout and (tmp_path / "runs/trl/model/config.json").exists()

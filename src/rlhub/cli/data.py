@@ -113,7 +113,7 @@ def export(
         Literal["sft", "rl"], typer.Option(help="sft: full chats with reference answers; rl: prompts + answers.")
     ] = "sft",
     split: Annotated[str, typer.Option(help="train or test.")] = "train",
-    n: Annotated[int, typer.Option("-n", help="Number of tasks.")] = 1000,
+    n: Annotated[int, typer.Option("-n", min=1, help="Number of tasks.")] = 1000,
     seed: Annotated[int, typer.Option(help="Task seed.")] = 0,
     config: Annotated[list[str] | None, typer.Option("--config", "-C", help="Environment config key=value.")] = None,
 ) -> None:
@@ -123,7 +123,16 @@ def export(
 
     env = load(target, **parse_config(config))
     out.parent.mkdir(parents=True, exist_ok=True)
+    distinct = set()
     with out.open("w", encoding="utf-8") as handle:
         for row in export_rows(env, format, split, n, seed):
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    console.print(f"wrote {n} {format} rows of {env.spec} ({split} split) to {out}")
+            distinct.add(json.dumps(row.get("messages") or [row["prompt"], row["answer"]], sort_keys=True))
+    console.print(f"wrote {n:,} {format} rows of {env.spec} ({split} split) to {out}")
+    if len(distinct) < n:
+        Console(stderr=True).print(
+            f"[yellow]warning:[/] rows repeat: {len(distinct):,} distinct of {n:,} "
+            f"(the {split} split has fewer distinct tasks than -n)",
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -39,7 +39,7 @@ def init(
 
 def check(
     target: Annotated[str, typer.Argument(help="An environment id, package directory or .py file.")] = ".",
-    n: Annotated[int, typer.Option("-n", help="Tasks per split to check.")] = 50,
+    n: Annotated[int, typer.Option("-n", min=1, help="Tasks per split to check.")] = 50,
     config: ConfigOption = None,
 ) -> None:
     """Conformance checks: determinism, gold answers, wrong answers, reward range, splits, import time."""

@@ -11,8 +11,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import click
 import typer
 from rich.console import Console
+from rich.table import Table
+from typer.core import TyperCommand
 
 if TYPE_CHECKING:
     from rlhub.train.config import TrainConfig
@@ -20,6 +23,34 @@ if TYPE_CHECKING:
 console = Console()
 train_app = typer.Typer(help="Train a model on an environment: SFT, GRPO, or both in a row.", no_args_is_help=True)
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _overrides(*sections: str) -> type[TyperCommand]:
+    """A command class whose `--help` ends with the `--section.field` overrides it reads: each with
+    its type, default and the field's docstring in the config dataclass."""
+
+    class WithOverrides(TyperCommand):
+        def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+            import dataclasses
+
+            from rlhub.train.config import TrainConfig, field_docs
+
+            super().format_help(ctx, formatter)
+            table = Table("override", "type", "default", "meaning", title="config overrides (after CONFIG)")
+            defaults = TrainConfig()
+            for section in sections:
+                config = getattr(defaults, section)
+                docs = field_docs(type(config))
+                for f in dataclasses.fields(config):
+                    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+                    value = repr(getattr(config, f.name))
+                    table.add_row(f"--{section}.{f.name}", kind, value, docs.get(f.name, ""))
+            Console().print(table)
+
+    return WithOverrides
+
+
+_ALL = ("model", "env", "optim", "sft", "grpo", "run", "diloco")
 ConfigArg = Annotated[Path, typer.Argument(help="A TOML config (see configs/); overrides follow it.")]
 
 
@@ -39,7 +70,7 @@ def _config(path: Path, ctx: typer.Context) -> TrainConfig:
     return load_config(path, parse_overrides(list(ctx.args)))
 
 
-@train_app.command("sft", context_settings=_EXTRA)
+@train_app.command("sft", context_settings=_EXTRA, cls=_overrides("model", "env", "optim", "sft", "run", "diloco"))
 def sft(ctx: typer.Context, config: ConfigArg) -> None:
     """Supervised fine-tuning on an environment's oracle answers or a chat JSONL (`--sft.data`)."""
     from rlhub.train.sft import train_sft
@@ -49,7 +80,7 @@ def sft(ctx: typer.Context, config: ConfigArg) -> None:
         console.print(f"model: {result.model} · {result.steps} steps · val accuracy {result.val_accuracy:.1%}")
 
 
-@train_app.command("grpo", context_settings=_EXTRA)
+@train_app.command("grpo", context_settings=_EXTRA, cls=_overrides("model", "env", "optim", "grpo", "run", "diloco"))
 def grpo(ctx: typer.Context, config: ConfigArg) -> None:
     """GRPO on an environment's rubric (start from an SFT model with `--run.init_from DIR`)."""
     from rlhub.train.grpo import train_grpo
@@ -59,7 +90,7 @@ def grpo(ctx: typer.Context, config: ConfigArg) -> None:
         console.print(f"model: {result.model} · {result.steps} steps · last batch reward {result.reward:.3f}")
 
 
-@train_app.command("pipeline", context_settings=_EXTRA)
+@train_app.command("pipeline", context_settings=_EXTRA, cls=_overrides(*_ALL))
 def pipeline(ctx: typer.Context, config: ConfigArg) -> None:
     """SFT to a validation threshold, then GRPO; held-out accuracy before and after."""
     from rlhub.train.pipeline import train_pipeline
@@ -75,7 +106,7 @@ def pipeline(ctx: typer.Context, config: ConfigArg) -> None:
     console.print(json.dumps(result.summary()), highlight=False, soft_wrap=True)
 
 
-@train_app.command("tiny-model", context_settings=_EXTRA)
+@train_app.command("tiny-model", context_settings=_EXTRA, cls=_overrides("model", "env", "run"))
 def tiny_model(ctx: typer.Context, config: ConfigArg) -> None:
     """Create the config's tiny from-scratch model (tokenizer from the environment's alphabet) at model.path."""
     from rlhub.core.registry import load

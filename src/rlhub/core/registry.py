@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from rlhub.core.env import Environment
 from rlhub.core.errors import EnvNotFound, RlhubError
 from rlhub.core.ids import EnvId, version_key
+from rlhub.core.origin import origin
 
 ENTRY_POINT_GROUP = "rlhub.environments"
 E = TypeVar("E", bound=type[Environment])
@@ -54,7 +55,7 @@ def _load_entry_points(distribution: str | None = None) -> None:
         try:
             ep.load()
         except Exception as exc:
-            raise RlhubError(f"environment package {ep.name!r} failed to import: {type(exc).__name__}: {exc}") from exc
+            raise RlhubError(f"environment package {ep.name!r} failed to import: {origin(exc)}") from exc
 
 
 def registered(include_installed: bool = True) -> list[type[Environment]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,9 +194,38 @@ def plot_curves(records: list[dict[str, Any]], png: Path, title: str = "") -> Pa
     return png
 
 
-def progress(enabled: bool, total: int, description: str) -> Any:
-    """A rich progress bar with a free-text `stats` field (reward, loss, accuracy)."""
+class PlainProgress:
+    """Progress as plain lines, for output that is a file or a pipe (where a live bar shows nothing
+    until the run ends): a line every `every` seconds and one at the last step. Same calls as
+    rich's `Progress`, as far as the trainers use them."""
+
+    task_ids = (0,)
+
+    def __init__(self, total: int, description: str, every: float):
+        self.total, self.description, self.every = total, description, every
+        self.start = self.last = time.monotonic()
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, task_id: int, completed: int, stats: str | None = None) -> None:
+        now = time.monotonic()
+        if stats is None or (now - self.last < self.every and completed < self.total):
+            return
+        self.last = now
+        print(f"{self.description} step {completed}/{self.total} · {stats} · {now - self.start:.0f} s", flush=True)
+
+
+def progress(enabled: bool, total: int, description: str, every: float = 30.0) -> Any:
+    """A rich progress bar with a free-text `stats` field (reward, loss, accuracy) on a terminal;
+    plain lines every `every` seconds otherwise."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if enabled and not sys.stdout.isatty():
+        return PlainProgress(total, description, every)
 
     bar = Progress(
         TextColumn("[bold]{task.description}"),
@@ -210,4 +240,4 @@ def progress(enabled: bool, total: int, description: str) -> Any:
     return bar
 
 
-__all__ = ["Metrics", "Run", "plot_curves", "prepare", "progress", "read_metrics", "seed_everything"]
+__all__ = ["Metrics", "PlainProgress", "Run", "plot_curves", "prepare", "progress", "read_metrics", "seed_everything"]

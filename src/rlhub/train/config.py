@@ -8,7 +8,11 @@ wrong type is an error naming the field, never a silently ignored key.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import inspect
+import itertools
+import textwrap
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -134,7 +138,9 @@ class RunConfig:
     threads: int = 0
     """torch CPU threads (0: torch's default)."""
     progress: bool = True
-    """Show a progress bar."""
+    """Show progress: a bar on a terminal, plain lines when the output is a file or a pipe."""
+    progress_every: float = 30.0
+    """Seconds between plain progress lines (output not a terminal)."""
 
 
 @dataclass
@@ -147,6 +153,20 @@ class TrainConfig:
     run: RunConfig = field(default_factory=RunConfig)
     diloco: DilocoConfig = field(default_factory=DilocoConfig)
     """Used when launched by `torchrun` with several workers: SFT and GRPO then train as DiLoCo."""
+
+
+def field_docs(cls: type) -> dict[str, str]:
+    """The docstring under each field of a dataclass, read from its source, for `--help`
+    (`rlhub train ... --help`, `python -m rlhub.train.distributed.run --help`)."""
+    body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0]
+    assert isinstance(body, ast.ClassDef)
+    docs: dict[str, str] = {}
+    for node, following in itertools.pairwise(body.body):
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            continue
+        if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+            docs[node.target.id] = " ".join(str(following.value.value).split())
+    return docs
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, str] | None = None) -> TrainConfig:
@@ -239,6 +259,7 @@ __all__ = [
     "RunConfig",
     "SFTConfig",
     "TrainConfig",
+    "field_docs",
     "load_config",
     "parse_overrides",
     "to_dict",

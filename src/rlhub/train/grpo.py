@@ -140,7 +140,7 @@ def train_grpo(config: TrainConfig) -> GRPOResult:
     metrics = Metrics(run.out / "metrics.jsonl", run.step)
     started = time.perf_counter()
     reward = 0.0
-    with progress(config.run.progress, cfg.steps, "grpo") as bar:
+    with progress(config.run.progress, cfg.steps, "grpo", config.run.progress_every) as bar:
         bar.update(bar.task_ids[0], completed=run.step)
         while run.step < cfg.steps:
             if cfg.time_budget_s and time.perf_counter() - started > cfg.time_budget_s:

@@ -75,6 +75,8 @@ def train_pipeline(config: TrainConfig) -> PipelineResult:
     sft_config = dataclasses.replace(config, run=dataclasses.replace(config.run, out=str(out / "sft")))
     sft = train_sft(sft_config)
     before = held_out(config, sft.model, out / "eval-sft.jsonl")
+    if config.run.progress:
+        print(f"held-out accuracy after SFT: {before.accuracy:.1%} on {before.tasks} test tasks", flush=True)
     grpo_run = dataclasses.replace(config.run, out=str(out / "grpo"), init_from=str(sft.model))
     grpo = train_grpo(dataclasses.replace(config, run=grpo_run))
     after = held_out(config, grpo.model, out / "eval-grpo.jsonl")

@@ -113,7 +113,7 @@ def train_sft(config: TrainConfig) -> SFTResult:
     loss_fn = packed_loss if cfg.pack else sequence_loss
     val_accuracy = 0.0
     data = batches(run, examples)
-    with progress(config.run.progress, cfg.steps, "sft") as bar:
+    with progress(config.run.progress, cfg.steps, "sft", config.run.progress_every) as bar:
         bar.update(0, completed=run.step)
         while run.step < cfg.steps:
             batch = next(data)

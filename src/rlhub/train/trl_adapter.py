@@ -2,15 +2,26 @@
 
 ```python
 from trl import GRPOConfig, GRPOTrainer
+
 from rlhub import load
+from rlhub.train.modeling import create_tiny_model
 from rlhub.train.trl_adapter import env_dataset, reward_function
 
-env = load("rlhub/arithmetic", digits=3, instruction=False)
+env = load("rlhub/arithmetic", digits=1)
+model = create_tiny_model("runs/trl/model", env, hidden=32, layers=1, heads=2)  # or any HF model directory
 trainer = GRPOTrainer(
-    model="runs/arithmetic/sft/model",
+    model=str(model),
     reward_funcs=reward_function(env),
-    train_dataset=env_dataset(env, 10_000),
-    args=GRPOConfig(output_dir="runs/trl", num_generations=8, max_completion_length=8),
+    train_dataset=env_dataset(env, 64),
+    args=GRPOConfig(
+        output_dir="runs/trl",
+        use_cpu=True,  # drop on a GPU
+        max_steps=2,
+        per_device_train_batch_size=8,
+        num_generations=4,
+        max_completion_length=8,
+        report_to=[],
+    ),
 )
 trainer.train()
 ```

@@ -7,8 +7,9 @@
 The judge sends its own prompt (`template`, with `{question}`, `{reference}` and `{response}`) and
 parses the grade robustly: the last `GRADE: A|B|C` (A = 1.0, B = 0.5, C = 0.0), else a
 `SCORE: 7/10` / `SCORE: 0.7` style number, else a lone CORRECT / INCORRECT. A reply with no grade is
-`unparseable` and is not cached. Grades are cached by a hash of (model name, prompt, response,
-reference): in memory, and in a SQLite file when `cache_path` is given (shared by processes).
+`unparseable` and is not cached; a judge that cannot be reached gives an `error` score (a failure for
+`rlhub check`), never a low grade that looks like a verdict. Grades are cached by a hash of (model
+name, prompt, response, reference): in memory, and in a SQLite file when `cache_path` is given.
 
 Calling the judge synchronously (`judge(response, reference)`, which is what a Rubric does) runs the
 request with `asyncio.run`; when the calling thread already runs an event loop, it runs in a fresh
@@ -27,6 +28,7 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from rlhub.core.errors import ModelError
 from rlhub.core.model import ModelClient
 from rlhub.core.types import Message, Sampling, Score, ScoreStatus, Task
 
@@ -147,6 +149,8 @@ class Judge:
             )
         except TimeoutError:
             return Score(value=0.0, status=ScoreStatus.timeout, detail=f"judge gave no reply in {self.timeout_s:.0f}s")
+        except ModelError as exc:  # no grade: an error, never a low score that looks like a verdict
+            return Score(value=0.0, status=ScoreStatus.error, detail=f"judge model {self.client.name!r} failed: {exc}")
         reply = completions[0].message.content if completions else ""
         grade = parse_grade(reply)
         if grade is None:

@@ -14,13 +14,9 @@ Writes `metrics.jsonl` (rank 0), `result.json` (final validation loss, bytes and
 from __future__ import annotations
 
 import argparse
-import ast
-import inspect
-import itertools
 import json
 import math
 import os
-import textwrap
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -29,6 +25,7 @@ from typing import Any, get_args
 import torch
 import torch.distributed as dist
 
+from rlhub.train.config import field_docs
 from rlhub.train.distributed import lm
 from rlhub.train.distributed.comm import CommMeter
 from rlhub.train.distributed.diloco import Compression, DiLoCo, DilocoConfig, weights_digest
@@ -84,19 +81,6 @@ def lr_factor(step: int, config: RunConfig) -> float:
 
 def _boolean(text: str) -> bool:
     return text.lower() in ("1", "true", "yes")
-
-
-def field_docs(cls: type) -> dict[str, str]:
-    """The docstring under each field of a dataclass, read from its source, for `--help`."""
-    body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0]
-    assert isinstance(body, ast.ClassDef)
-    docs: dict[str, str] = {}
-    for node, following in itertools.pairwise(body.body):
-        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
-            continue
-        if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
-            docs[node.target.id] = " ".join(str(following.value.value).split())
-    return docs
 
 
 def parse_args(argv: list[str] | None = None) -> RunConfig:
