@@ -25,7 +25,8 @@ from typing import Any
 
 from rlhub.core.env import Environment
 from rlhub.core.model import PolicyClient
-from rlhub.core.types import Frozen, Message, Score, Task
+from rlhub.core.origin import origin
+from rlhub.core.types import Frozen, Message, Score, ScoreStatus, Task
 
 IMPORT_BUDGET_S = 3.0
 
@@ -93,7 +94,7 @@ def check_env(env: Environment, *, n: int = 50, target: str | None = None) -> Ch
         with _sealed() as violations:
             first = _hashes(env, n, seeds)
     except Exception as exc:
-        record("generates tasks", False, f"{type(exc).__name__}: {exc}")
+        record("generates tasks", False, origin(exc))
         return CheckReport(env=env.spec, results=tuple(results))
     record("no network or global state while generating", not violations, "; ".join(violations))
     second = _hashes(env, n, seeds)
@@ -135,7 +136,9 @@ def check_env(env: Environment, *, n: int = 50, target: str | None = None) -> Ch
                 gold_problems.append(f"{task.id}: reference scored {gold.value:.3f}, not {high:.3f} ({why})")
         for text in env.wrong_responses(task):
             wrong = _score_or_note(env, task, _fixed_reply(text), wrong_problems)
-            if wrong is not None:
+            if wrong is not None and wrong.status in (ScoreStatus.error, ScoreStatus.timeout):
+                wrong_problems.append(f"{task.id}: wrong answer {text!r} could not be scored: {wrong.detail}")
+            elif wrong is not None:
                 wrong_scores.append(wrong.value)
                 if wrong.value >= high - 1e-9:
                     wrong_problems.append(f"{task.id}: wrong answer {text!r} scored the maximum {wrong.value:.3f}")
