@@ -9,6 +9,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ def pool() -> Iterator[SandboxPool]:
 
 
 def run(pool: SandboxPool, code: str, timeout_s: float = 2.0, **limits: int) -> ExecResult:
-    return pool.run(textwrap.dedent(code), limits=Limits(**{"timeout_s": timeout_s, "memory_mb": 256, **limits}))
+    return pool.run(textwrap.dedent(code), limits=replace(Limits(timeout_s=timeout_s, memory_mb=256), **limits))
 
 
 def host_processes_with(marker: str) -> list[int]:
@@ -268,3 +269,50 @@ def test_concurrent_attack_does_not_starve_a_neighbour(pool: SandboxPool) -> Non
     )
     bomb.join()
     assert result.stdout.strip() == "ok"
+
+
+def test_memory_split_across_children(pool: SandboxPool) -> None:
+    """8 children of 100 MB, each under the per-process limit, against 384 MB for the whole sandbox."""
+    code = """
+        import os, time
+        children = []
+        for _ in range(8):
+            child = os.fork()
+            if child == 0:
+                block = b"x" * (100 << 20)
+                time.sleep(4)  # all eight would hold their 100 MB together here
+                os._exit(0)
+            children.append(child)
+        print("survivors", sum(os.waitpid(child, 0)[1] == 0 for child in children))
+    """
+    result = run(pool, code, timeout_s=30, memory_mb=384)
+    assert result.stdout in ("survivors 0\n", "survivors 1\n", "survivors 2\n", "survivors 3\n"), result
+
+
+def test_ptrace_of_a_sibling(pool: SandboxPool) -> None:
+    code = """
+        import ctypes, os, time
+        libc = ctypes.CDLL(None, use_errno=True)
+        child = os.fork()
+        if child == 0:
+            time.sleep(5)
+            os._exit(0)
+        attached = libc.ptrace(16, child, 0, 0)  # PTRACE_ATTACH
+        local = (ctypes.c_char * 8)()
+        iov = (ctypes.c_void_p * 2)(ctypes.addressof(local), 8)
+        read = libc.process_vm_readv(child, iov, 1, iov, 1, 0)
+        print(attached, read, ctypes.get_errno())
+    """
+    assert run(pool, code).stdout.split() == ["-1", "-1", "1"]  # EPERM from the seccomp filter
+
+
+def test_unshare_to_escape(pool: SandboxPool) -> None:
+    """New user namespace (root inside), then new mount/net namespaces: refused, also through clone."""
+    code = """
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        results = [libc.unshare(flags) for flags in (0x10000000, 0x10000000 | 0x00020000, 0x40000000)]
+        results.append(libc.syscall(56 if os.uname().machine == "x86_64" else 220, 0x10000000 | 17, 0, 0, 0, 0))
+        print(results, ctypes.get_errno(), os.getuid() != 0)
+    """
+    assert run(pool, code).stdout == "[-1, -1, -1, -1] 1 True\n"

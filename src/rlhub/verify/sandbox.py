@@ -6,9 +6,11 @@
 
 Each pool worker is one `bwrap` process (no network, read-only system, own pid/ipc/uts namespaces)
 running a small fork server (`_sandbox_server.py`). Every execution gets fresh pid, mount and IPC
-namespaces, its own /proc, a fresh size-limited tmpfs on /tmp, an unprivileged uid and rlimits; when it
-ends, its namespace's init is killed and the kernel kills everything that was left. See docs/sandbox.md
-for exactly what is and is not covered.
+namespaces, its own /proc, a fresh size-limited tmpfs on /tmp, an unprivileged uid, rlimits and a seccomp
+filter; each worker sits in its own cgroup where the host allows one (`limits_tier()`), so memory and
+processes are limited for the execution as a whole. When an execution ends, its namespace's init is
+killed and the kernel kills everything that was left. See docs/sandbox.md for exactly what is and is not
+covered.
 
 `run_trusted` is a plain subprocess with rlimits: it is NOT a sandbox and is only for code you trust.
 """
@@ -76,7 +78,9 @@ class ExecResult(Frozen):
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-execution limits. `memory_mb` is the address-space limit of each process (RLIMIT_AS)."""
+    """Per-execution limits. `memory_mb` is the address-space limit of each process (RLIMIT_AS) and, in a
+    cgroup tier (`limits_tier()`), also of the execution's total memory: all its processes and /tmp files.
+    `nproc` counts processes and threads: the execution's pids cgroup, else RLIMIT_NPROC."""
 
     timeout_s: float = 10.0
     memory_mb: int = 512
@@ -426,6 +430,13 @@ def default_pool() -> SandboxPool:
         return _default
 
 
+def limits_tier() -> cgroups.Tier:
+    """How a sandbox's total memory and process count are limited here: "cgroup-v2" (a delegated cgroup v2
+    hierarchy), "cgroup-v1" (root with cgroup v1 memory and pids controllers) or "rlimit" (no usable
+    cgroup: per-process RLIMIT_AS and a per-uid RLIMIT_NPROC only)."""
+    return cgroups.tier()
+
+
 def run(code: str, *, stdin: str = "", timeout_s: float, memory_mb: int) -> ExecResult:
     """Run untrusted Python `code` in the shared sandbox pool. See `SandboxPool.run` for more limits."""
     return default_pool().run(code, stdin=stdin, timeout_s=timeout_s, memory_mb=memory_mb)
@@ -481,6 +492,7 @@ __all__ = [
     "bwrap_args",
     "default_pool",
     "find_bwrap",
+    "limits_tier",
     "run",
     "run_batch",
     "run_trusted",
