@@ -134,14 +134,19 @@ def check_env(env: Environment, *, n: int = 50, target: str | None = None) -> Ch
             if not math.isclose(gold.value, high, abs_tol=1e-9):
                 why = gold.detail or gold.status.value
                 gold_problems.append(f"{task.id}: reference scored {gold.value:.3f}, not {high:.3f} ({why})")
+        unscored, verdicts = [], 0  # a verifier that never gives a verdict (a judge with no server) fails
         for text in env.wrong_responses(task):
             wrong = _score_or_note(env, task, _fixed_reply(text), wrong_problems)
-            if wrong is not None and wrong.status in (ScoreStatus.error, ScoreStatus.timeout):
-                wrong_problems.append(f"{task.id}: wrong answer {text!r} could not be scored: {wrong.detail}")
-            elif wrong is not None:
+            if wrong is not None:
                 wrong_scores.append(wrong.value)
+                if wrong.status in (ScoreStatus.error, ScoreStatus.timeout):
+                    unscored.append(wrong.detail)
+                else:
+                    verdicts += 1
                 if wrong.value >= high - 1e-9:
                     wrong_problems.append(f"{task.id}: wrong answer {text!r} scored the maximum {wrong.value:.3f}")
+        if unscored and not verdicts:
+            wrong_problems.append(f"{task.id}: no wrong answer could be scored: {unscored[0]}")
     record(
         "reference answers score the maximum",
         not gold_problems and bool(gold_scores),
