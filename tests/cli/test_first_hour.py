@@ -133,7 +133,9 @@ def test_a_judge_without_its_server_fails_check_and_view_says_why(tmp_path: Path
     assert check.returncode == 1
     failed = next(line for line in check.stdout.splitlines() if "wrong answers score less" in line)
     assert (
-        failed.lstrip().startswith("✘") and "no wrong answer could be scored" in failed and "judge model 'judge' failed" in failed
+        failed.lstrip().startswith("✘")
+        and "no wrong answer could be scored" in failed
+        and "judge model 'judge' failed" in failed
     )
     evaluated = rlhub(
         "eval",

@@ -88,3 +88,17 @@ def test_sync_call_in_a_rubric_passes_the_question() -> None:
 async def test_sync_call_from_inside_a_running_loop() -> None:
     judge = Judge(ScriptedClient(grader))
     assert judge("Paris", "Paris").value == 1.0
+
+
+async def test_an_unreachable_judge_is_an_error_not_a_low_grade() -> None:
+    from rlhub.core.errors import RetryableModelError
+
+    class Down:
+        name = "judge"
+
+        async def complete(self, messages, *, tools=(), sampling=None):  # type: ignore[no-untyped-def]
+            raise RetryableModelError("http://127.0.0.1:9/v1/chat/completions: connection failed")
+
+    score = await Judge(Down()).ascore("Lyon", "Paris")
+    assert score.status == ScoreStatus.error and score.value == 0.0
+    assert score.detail == "judge model 'judge' failed: http://127.0.0.1:9/v1/chat/completions: connection failed"
