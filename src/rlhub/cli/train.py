@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -30,7 +29,7 @@ def _overrides(*sections: str) -> type[TyperCommand]:
     its type, default and the field's docstring in the config dataclass."""
 
     class WithOverrides(TyperCommand):
-        def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        def format_help(self, ctx: Any, formatter: Any) -> None:
             import dataclasses
 
             from rlhub.train.config import TrainConfig, field_docs

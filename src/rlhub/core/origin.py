@@ -28,8 +28,10 @@ def origin(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     yours = [f for f in frames if not f.filename.startswith(_NOT_YOURS) and not f.filename.startswith("<")]
     message = f"{name}: {exc}" if str(exc) else name
-    frame = (yours or frames or [None])[-1]
-    return message if frame is None else f"{_show(frame.filename)}:{frame.lineno}: {message}"
+    if not frames:
+        return message
+    frame = (yours or frames)[-1]
+    return f"{_show(frame.filename)}:{frame.lineno}: {message}"
 
 
 def _show(filename: str) -> str:
