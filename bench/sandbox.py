@@ -2,7 +2,9 @@
 plain subprocess.run (no isolation at all), all with the same concurrency (two threads per CPU), in
 alternating rounds; the median round counts. CPU time per execution (all processes involved) is
 reported too: unlike throughput, it barely depends on what else the machine is running. (Not for bwrap:
-with --unshare-pid, the sandboxed program's CPU time never reaches bwrap's parent's rusage.)
+with --unshare-pid, the sandboxed program's CPU time never reaches bwrap's parent's rusage.) rlhub runs
+with everything on: seccomp and, where the host allows, cgroups (`limits_tier` in the JSON); the fresh
+bwrap has neither, so the ratio is conservative.
 Last line: one JSON object.
 
     .venv/bin/python bench/sandbox.py [--quick]
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rlhub.verify.sandbox import SandboxPool, base_python, bwrap_args, find_bwrap
+from rlhub.verify.sandbox import SandboxPool, base_python, bwrap_args, find_bwrap, limits_tier
 
 PROGRAM = "print(sum(range(10)))"
 EXPECTED = "45\n"
@@ -118,6 +120,7 @@ def main() -> None:
                 "cpu_ms_per_exec": round(cpu["rlhub"], 2),
                 "subprocess_cpu_ms_per_exec": round(cpu["subprocess"], 2),
                 "threads": threads,
+                "limits_tier": limits_tier(),
                 "load_average": round(os.getloadavg()[0], 1),
                 "rounds": args.rounds,
                 "program": PROGRAM,

@@ -108,8 +108,9 @@ def _isolate(req: dict[str, Any]) -> None:
 def _program(req: dict[str, Any]) -> None:
     """The untrusted side: drop privileges, set limits, run the code as `__main__`. Never returns."""
     os.chdir(SCRATCH)
-    with open("/proc/self/oom_score_adj", "w") as file:  # the OOM killer takes the program, never the server
-        file.write("1000")
+    oom_score_adj = os.open("/proc/self/oom_score_adj", os.O_WRONLY)  # the OOM killer takes the program first
+    os.write(oom_score_adj, b"1000")
+    os.close(oom_score_adj)
     uid = req["uid"]
     if _IN_USER_NS:  # only one uid is mapped: a nested user namespace shows it as `uid` here
         _check(_LIBC.unshare(CLONE_NEWUSER), "unshare user")

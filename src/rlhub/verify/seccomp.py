@@ -6,9 +6,10 @@ execution's namespaces:
 - `program(namespaces=False)` goes to bubblewrap (`--seccomp FD`) and covers the server and everything
   it starts: kernel keyrings, BPF, perf, ptrace and cross-process memory access, modules, kexec, swap,
   reboot, io_uring...
-- `program(namespaces=True)` is added by each execution just before the untrusted code runs: the above,
-  plus every way to make or enter a namespace or mount (`clone` with a CLONE_NEW* flag included;
-  `clone3`, whose flags a classic filter cannot read, returns ENOSYS so that libc falls back to `clone`).
+- `program(namespaces=True)` is stacked on it by each execution just before the untrusted code runs:
+  every way to make or enter a namespace or mount (`clone` with a CLONE_NEW* flag included; `clone3`,
+  whose flags a classic filter cannot read, returns ENOSYS so that libc falls back to `clone`). It is
+  kept short because the kernel prepares it anew for every execution.
 A syscall of another architecture (e.g. `int 0x80` on x86_64, or the x32 ABI) kills the process or
 fails.
 """
@@ -32,7 +33,7 @@ _NAMESPACES = (
     *("mount", "umount2", "pivot_root", "unshare", "setns", "open_tree", "move_mount", "fsopen", "fsconfig"),
     *("fsmount", "fspick", "mount_setattr"),
 )
-"""Denied to programs only (the fork server uses mount, unshare and setns)."""
+"""Denied to programs only, by the second layer (the fork server uses mount, unshare and setns)."""
 DENIED = (*_DENIED, *_NAMESPACES)
 """Every syscall a sandboxed program gets EPERM from (plus `clone` with a namespace flag; `clone3` gets ENOSYS)."""
 
@@ -89,7 +90,7 @@ def program(*, namespaces: bool, machine: str | None = None) -> bytes:
     if name not in _ARCHES:
         raise UnsupportedArchitecture(f"no seccomp syscall table for {name}")
     arch, numbers = _ARCHES[name]
-    denied = DENIED if namespaces else _DENIED
+    denied = _NAMESPACES if namespaces else _DENIED
     lines: list[tuple[int, int | str, int | str, int] | str] = [
         (_LD_W_ABS, 0, 0, _ARCH),
         (_JEQ, 0, "kill", arch),
