@@ -127,7 +127,7 @@ def serve_model(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     max_tokens: Annotated[int, typer.Option(help="Completion limit when a request sets none.")] = 256,
 ) -> None:
-    """Serve a local model at an OpenAI-compatible /v1/chat/completions (concurrent requests batched)."""
+    """Serve a local model as an OpenAI-compatible API: streaming, tool calls, seed, top_p; requests batched."""
     from rlhub.train.serve import serve
 
     console.print(f"serving {path} at http://{host}:{port}/v1")
