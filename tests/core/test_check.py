@@ -12,7 +12,7 @@ def failed(report: rlhub.CheckReport) -> set[str]:
 def test_a_good_single_turn_env_passes() -> None:
     report = check_env(examples.Add(), n=20)
     assert report.ok, report.failures()
-    assert len(report.results) == 9
+    assert len([r for r in report.results if not r.is_exploit]) == 9
 
 
 def test_a_good_tool_env_passes() -> None:

@@ -3,6 +3,7 @@
 from rlhub.core.check import CheckReport, CheckResult, check_env
 from rlhub.core.env import Environment, Episode, MultiTurnEnv, SingleTurnEnv, State, ToolEnv
 from rlhub.core.errors import ConfigError, EnvNotFound, InvalidId, LogError, ModelError, RetryableModelError, RlhubError
+from rlhub.core.exploits import Exploit
 from rlhub.core.ids import EnvId
 from rlhub.core.model import ModelClient
 from rlhub.core.registry import environment, load, load_path, registered
@@ -30,6 +31,7 @@ __all__ = [
     "EnvNotFound",
     "Environment",
     "Episode",
+    "Exploit",
     "InvalidId",
     "LogError",
     "Message",

@@ -24,17 +24,27 @@ from contextlib import contextmanager
 from typing import Any
 
 from rlhub.core.env import Environment
+from rlhub.core.exploits import BLANK_ANSWER, TASKS, Exploit, NotApplicable, Turn, battery
 from rlhub.core.model import PolicyClient
 from rlhub.core.origin import origin
-from rlhub.core.types import Frozen, Message, Score, ScoreStatus, Task
+from rlhub.core.types import Completion, Frozen, Message, Sampling, Score, ScoreStatus, Task, ToolSpec
 
 IMPORT_BUDGET_S = 3.0
+EXPLOIT_PREFIX = "exploit: "
 
 
 class CheckResult(Frozen):
+    """One check. Exploits also carry their best `score` and the wrong-answer `ceiling` it is held to."""
+
     name: str
     ok: bool
     detail: str = ""
+    score: float | None = None
+    ceiling: float | None = None
+
+    @property
+    def is_exploit(self) -> bool:
+        return self.name.startswith(EXPLOIT_PREFIX)
 
 
 class CheckReport(Frozen):
@@ -127,6 +137,7 @@ def check_env(env: Environment, *, n: int = 50, target: str | None = None) -> Ch
     wrong_scores: list[float] = []
     gold_problems: list[str] = []
     wrong_problems: list[str] = []
+    ceilings: dict[str, float] = {}
     for task in test[: min(n, 20)]:
         gold = _score_or_note(env, task, functools.partial(env.oracle, task), gold_problems)
         if gold is not None:
@@ -134,11 +145,13 @@ def check_env(env: Environment, *, n: int = 50, target: str | None = None) -> Ch
             if not math.isclose(gold.value, high, abs_tol=1e-9):
                 why = gold.detail or gold.status.value
                 gold_problems.append(f"{task.id}: reference scored {gold.value:.3f}, not {high:.3f} ({why})")
+        ceilings[task.id] = low
         unscored, verdicts = [], 0  # a verifier that never gives a verdict (a judge with no server) fails
         for text in env.wrong_responses(task):
             wrong = _score_or_note(env, task, _fixed_reply(text), wrong_problems)
             if wrong is not None:
                 wrong_scores.append(wrong.value)
+                ceilings[task.id] = max(ceilings[task.id], wrong.value)
                 if wrong.status in (ScoreStatus.error, ScoreStatus.timeout):
                     unscored.append(wrong.detail)
                 else:
@@ -163,7 +176,78 @@ def check_env(env: Environment, *, n: int = 50, target: str | None = None) -> Ch
         not outside,
         f"{len(outside)} reward(s) outside [{low}, {high}], e.g. {outside[0]}" if outside else f"[{low}, {high}]",
     )
+    battery_tasks = [t for t in test if t.id in ceilings][:TASKS]
+    results.extend(_play_battery(env, battery_tasks, ceilings))
     return CheckReport(env=env.spec, results=tuple(results))
+
+
+class _ExploitClient:
+    """Plays one exploit as the model; remembers whether it ever said something the oracle would not."""
+
+    name = "exploit"
+
+    def __init__(self, env: Environment, task: Task, exploit: Exploit):
+        self.env, self.task, self.exploit = env, task, exploit
+        self.deviated = False
+
+    async def complete(
+        self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] = (), sampling: Sampling = Sampling()
+    ) -> list[Completion]:
+        turn = Turn(self.task, messages, tools, lambda: self.env.oracle(self.task, messages))
+        message = self.exploit.play(turn)
+        self.deviated = self.deviated or not turn.is_oracle(message)
+        return [Completion(message=message)]
+
+
+def _play_battery(env: Environment, tasks: Sequence[Task], ceilings: dict[str, float]) -> list[CheckResult]:
+    """Play every exploit on `tasks`; one result per exploit, failed when any task scores above its ceiling."""
+    seen: dict[str, list[tuple[float, float, str]]] = {}
+    skipped: dict[str, str] = {}
+    crashed: dict[str, str] = {}
+    for task in tasks:
+        blank: list[float] = []
+        try:
+            planned = battery(env, task)
+        except ValueError as exc:
+            seen.setdefault("battery", [])
+            crashed.setdefault("battery", f"{task.id}: {exc}")
+            continue
+        for exploit in planned:
+            runs = seen.setdefault(exploit.name, [])
+            try:
+                ceiling = ceilings[task.id]
+                if exploit.rewrites_answer:
+                    blank = blank or [_play(env, task, BLANK_ANSWER)]
+                    ceiling = max(ceiling, blank[0])
+                runs.append((_play(env, task, exploit), ceiling, task.id))
+            except NotApplicable as why:
+                skipped.setdefault(exploit.name, str(why))
+            except Exception as exc:
+                crashed.setdefault(exploit.name, f"{task.id}: the episode raised {type(exc).__name__}: {exc}")
+    return [_exploit_result(name, runs, skipped.get(name), crashed.get(name)) for name, runs in seen.items()]
+
+
+def _play(env: Environment, task: Task, exploit: Exploit) -> float:
+    client = _ExploitClient(env, task, exploit)
+    episode = asyncio.run(env.rollout(task, client))
+    if not client.deviated:
+        raise NotApplicable("it never differed from the oracle")
+    return env.score(task, episode.messages, episode.info).value
+
+
+def _exploit_result(
+    name: str, runs: list[tuple[float, float, str]], skipped: str | None, crashed: str | None
+) -> CheckResult:
+    title = EXPLOIT_PREFIX + name
+    if crashed:
+        return CheckResult(name=title, ok=False, detail=crashed)
+    if not runs:
+        return CheckResult(name=title, ok=True, detail=f"not applicable: {skipped}")
+    score, ceiling, task_id = max(runs, key=lambda run: (run[0] - run[1], run[0]))
+    ok = score <= ceiling + 1e-9
+    verdict = "≤" if ok else f"on {task_id}, above its"
+    detail = f"{score:.2f} {verdict} wrong-answer ceiling {ceiling:.2f}, {len(runs)} task(s)"
+    return CheckResult(name=title, ok=ok, detail=detail, score=score, ceiling=ceiling)
 
 
 def _fixed_reply(text: str) -> Callable[[Sequence[Message]], Message]:
@@ -216,4 +300,4 @@ if __name__ == "__main__":
     _child_main(sys.argv[1:])
 
 
-__all__ = ["CheckReport", "CheckResult", "check_env"]
+__all__ = ["EXPLOIT_PREFIX", "CheckReport", "CheckResult", "check_env"]

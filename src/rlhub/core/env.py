@@ -22,7 +22,7 @@ import random
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ValidationError, create_model
 
@@ -31,6 +31,9 @@ from rlhub.core.model import ModelClient
 from rlhub.core.rubric import Rubric
 from rlhub.core.tools import ToolBox, parse_tool_calls
 from rlhub.core.types import Completion, Message, Sampling, Score, Task, ToolSpec, Usage
+
+if TYPE_CHECKING:
+    from rlhub.core.exploits import Exploit
 
 SPLITS = ("train", "test")
 _MAX_DRAWS = 10_000
@@ -81,6 +84,9 @@ class Environment:
     task_independent: ClassVar[tuple[str, ...]] = ()
     """Config keys that do not change the tasks (a backend, a display option): left out of task seeds,
     so switching them keeps task `i` the same."""
+    response_kind: ClassVar[Literal["answer", "choice", "code"]] = "answer"
+    """What a reply is, so `check_env` plays the right exploits: a final answer (numbers, expressions,
+    text), one of `choices(task)`, or a program run against tests."""
 
     def __init__(self, **config: Any):
         fields = self.config_fields()
@@ -186,8 +192,16 @@ class Environment:
         """What a perfect model says next. Default: the reference answer as text."""
         return Message.assistant(str(task.answer))
 
+    def choices(self, task: Task) -> list[str]:
+        """The options of a choice task, written as a reply gives them (`response_kind = "choice"`)."""
+        return []
+
+    def exploits(self, task: Task) -> list[Exploit]:
+        """This environment's own exploits, played by `check_env` after the standard battery."""
+        return []
+
     def wrong_responses(self, task: Task) -> list[str]:
-        """Answers that must score below the maximum."""
+        """Answers that must score below the maximum; the best of them is the ceiling no exploit may pass."""
         wrong = ["", "I don't know."]
         answer = task.answer
         if isinstance(answer, bool):

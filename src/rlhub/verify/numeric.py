@@ -17,18 +17,27 @@ _THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
 _NUMBER = r"-?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _NUMBER_RE = re.compile(_NUMBER)
 _BOXED_RE = re.compile(r"\\boxed\{\s*(" + _NUMBER + r")\s*\}")
+_HEDGE_BEFORE = re.compile(r"\d\W{0,3}\bor\b\W{0,3}(?:\\boxed\{)?$", re.IGNORECASE)
+_HEDGE_AFTER = re.compile(r"\W{0,3}\bor\b\W{0,3}(?:\\boxed\{)?\s?-?\$?\d", re.IGNORECASE)
 _ANSWER_IS_RE = re.compile(r"answer\s*(?:is|:)\s*\**\s*(" + _NUMBER + ")", re.IGNORECASE)
 
 
 def extract_number(response: str) -> float | None:
-    """The number a response commits to, or None when it has none."""
+    """The number a response commits to, or None when it has none or hedges ("12 or 13")."""
     text = _THINK_RE.sub("", response[-10_000:])
     for pattern in (_BOXED_RE, _ANSWER_IS_RE):
-        found = pattern.findall(text)
+        found = list(pattern.finditer(text))
         if found:
-            return _to_float(found[-1])
-    numbers = _NUMBER_RE.findall(text)
-    return _to_float(numbers[-1]) if numbers else None
+            return None if _hedged(text, found[-1].span(1)) else _to_float(found[-1].group(1))
+    numbers = list(_NUMBER_RE.finditer(text))
+    if not numbers or _hedged(text, numbers[-1].span()):
+        return None
+    return _to_float(numbers[-1].group())
+
+
+def _hedged(text: str, span: tuple[int, int]) -> bool:
+    """Whether the number at `span` is one side of an "A or B" between numbers."""
+    return bool(_HEDGE_BEFORE.search(text[: span[0]]) or _HEDGE_AFTER.match(text[span[1] :]))
 
 
 def _to_float(token: str) -> float:
@@ -40,7 +49,7 @@ def score(response: str, reference: object, rel_tol: float = 1e-6) -> Score:
     expected = float(str(reference).replace(",", ""))
     got = extract_number(response)
     if got is None:
-        return Score(value=0.0, status=ScoreStatus.unparseable, detail="no number in the response")
+        return Score(value=0.0, status=ScoreStatus.unparseable, detail="no single number in the response")
     ok = math.isclose(got, expected, rel_tol=rel_tol, abs_tol=1e-9)
     return Score.of(ok, extracted=f"{got:g}")
 
