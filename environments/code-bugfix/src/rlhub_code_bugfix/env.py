@@ -14,6 +14,7 @@ split is the `i`-th bug of that split in a seed-dependent order, wrapping around
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from functools import cache
 from importlib.resources import files
@@ -64,6 +65,18 @@ def report_tests(source: str, tests: Sequence[str], visible: int, timeout_s: flo
     return "\n".join(lines)
 
 
+MAX_TEST_RUNS = 8
+"""Runs of `run_tests` per episode: a flood of calls costs the sandbox nothing beyond this."""
+
+_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
+"""Reasoning, closed or cut off: never the answer, so code written inside it is not run."""
+
+
+def tests_passed(response: str, reference: dict[str, Any]) -> rlhub.Score:
+    """Share of the tests the reply's final code passes (`rlhub.verify.code`), reasoning left out."""
+    return verify_code.score(_THINK.sub("", response), reference)
+
+
 @rlhub.environment("rlhub/code-bugfix", version="0.1.0")
 class CodeBugfix(FromRecords, rlhub.ToolEnv):
     """Fix a buggy Python function with a test-running tool; reward = fraction of tests passed."""
@@ -77,7 +90,8 @@ class CodeBugfix(FromRecords, rlhub.ToolEnv):
 
     max_turns = 6
     test_fraction = 0.2
-    rubric = rlhub.Rubric(tests_passed=verify_code.score)
+    response_kind = "code"
+    rubric = rlhub.Rubric(tests_passed=tests_passed)
 
     def __init__(self, **config: object):
         super().__init__(**config)
@@ -122,6 +136,8 @@ class CodeBugfix(FromRecords, rlhub.ToolEnv):
             Args:
                 code: the full Python source to test; empty runs the original buggy code.
             """
+            if state.info["test_runs"] >= MAX_TEST_RUNS:
+                return f"Test-run budget spent ({MAX_TEST_RUNS} runs per episode): answer with your fix."
             state.info["test_runs"] += 1
             source = verify_code.extract_code(code) or info["buggy"]
             return report_tests(source, state.task.answer["tests"], info["visible"], state.task.answer["timeout_s"])

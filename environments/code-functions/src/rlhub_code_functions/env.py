@@ -11,6 +11,7 @@ seed-dependent order, wrapping around (`i` modulo the number of problems).
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -20,6 +21,9 @@ from rlhub.core.dataset import FromRecords
 from rlhub.verify import code
 
 DIFFICULTIES = ("easy", "medium", "hard")
+
+_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
+"""Reasoning, closed or cut off: never the answer, so code written inside it is not run."""
 
 INSTRUCTIONS = (
     "Write a Python function that meets the specification below. Reply with the complete function "
@@ -57,6 +61,11 @@ def asserts(problem: dict[str, Any]) -> list[str]:
     return [f"assert {entry}({', '.join(map(repr, t['args']))}) == {t['expected']!r}" for t in problem["tests"]]
 
 
+def tests_passed(response: str, reference: dict[str, Any]) -> rlhub.Score:
+    """Share of the hidden tests the reply's code passes (`rlhub.verify.code`), reasoning left out."""
+    return code.score(_THINK.sub("", response), reference)
+
+
 @rlhub.environment("rlhub/code-functions", version="0.1.0")
 class CodeFunctions(FromRecords, rlhub.SingleTurnEnv):
     """Write a Python function from a spec; reward = fraction of hidden unit tests passed."""
@@ -69,7 +78,8 @@ class CodeFunctions(FromRecords, rlhub.SingleTurnEnv):
     """Wall-clock limit for running all of a problem's tests in the sandbox."""
 
     test_fraction = 0.2
-    rubric = rlhub.Rubric(tests_passed=code.score)
+    response_kind = "code"
+    rubric = rlhub.Rubric(tests_passed=tests_passed)
 
     def __init__(self, **config: object):
         super().__init__(**config)

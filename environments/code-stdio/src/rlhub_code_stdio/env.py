@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import random
+import re
 from functools import cache
 
 import rlhub
@@ -62,12 +63,17 @@ def sample(problem: Problem) -> tuple[str, str]:
     return text, problem.solve(text)
 
 
+_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
+"""Reasoning, closed or cut off: never the answer, so code written inside it is not run."""
+
+
 def score(response: str, reference: object, task: rlhub.Task) -> rlhub.Score:
     """Share of the hidden cases on which the program's output matches the reference's."""
     info = task.info
     pairs = cases(BY_ID[info["problem"]], info["case_seed"], info["cases"], info["big"])
     return code.score(
-        response, {"cases": [{"input": i, "output": o} for i, o in pairs], "timeout_s": info["timeout_s"]}
+        _THINK.sub("", response),
+        {"cases": [{"input": i, "output": o} for i, o in pairs], "timeout_s": info["timeout_s"]},
     )
 
 
@@ -85,6 +91,7 @@ class CodeStdio(FromRecords, rlhub.SingleTurnEnv):
     """Wall-clock limit per test case."""
 
     test_fraction = 0.2
+    response_kind = "code"
     rubric = rlhub.Rubric(cases_passed=score)
 
     def __init__(self, **config: object):

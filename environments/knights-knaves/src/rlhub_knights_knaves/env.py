@@ -16,6 +16,7 @@ from typing import Any
 
 import rlhub
 from rlhub import Score, ScoreStatus
+from rlhub.core.exploits import Exploit
 
 NAMES = (
     "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Hank",
@@ -94,12 +95,13 @@ def _pair(a: str, b: str) -> str:
 
 
 def parse_roles(response: str, names: Sequence[str]) -> dict[str, str]:
-    """The last `Name: knight|knave` (or `Name is a knight`) stated for each name."""
+    """The last `Name: knight|knave` (or `Name is a knight`) line for each name. Only whole lines
+    count, so quoting the puzzle's statements ("Olga is a knight or ...") or hedging is no answer."""
     text = _THINK_RE.sub("", response[-10_000:])
     found = {}
     for name in names:
-        pattern = rf"\b{name}\b\W{{0,4}}(?:is\s+)?(?:a\s+)?\**(knight|knave)s?\b"
-        roles = re.findall(pattern, text, flags=re.IGNORECASE)
+        pattern = rf"^[\W\d]*{name}\b\W{{0,4}}(?:is\s+)?(?:a\s+)?\**(knight|knave)s?\b\W*$"
+        roles = re.findall(pattern, text, flags=re.IGNORECASE | re.MULTILINE)
         if roles:
             found[name] = roles[-1].lower()
     return found
@@ -172,6 +174,13 @@ class KnightsKnaves(rlhub.SingleTurnEnv):
 
     def oracle(self, task: rlhub.Task, messages: Sequence[rlhub.Message]) -> rlhub.Message:
         return rlhub.Message.assistant("\n".join(f"{name}: {role}" for name, role in task.answer.items()))
+
+    def exploits(self, task: rlhub.Task) -> list[Exploit]:
+        """Both roles for everyone, the right one first or last: a hedge must not count."""
+        flip = {"knight": "knave", "knave": "knight"}
+        first = "\n".join(f"{name}: {role} or {flip[role]}" for name, role in task.answer.items())
+        last = "\n".join(f"{name}: {flip[role]} or {role}" for name, role in task.answer.items())
+        return [Exploit.say("both roles, right one first", first), Exploit.say("both roles, right one last", last)]
 
     def wrong_responses(self, task: rlhub.Task) -> list[str]:
         flip = {"knight": "knave", "knave": "knight"}

@@ -106,6 +106,7 @@ class MedicalInteractions(rlhub.ToolEnv):
 
     max_turns = 8
     system_prompt = SYSTEM_PROMPT
+    response_kind = "choice"
     rubric = rlhub.Rubric(correct=score)
 
     def __init__(self, **config: object):
@@ -209,6 +210,11 @@ class MedicalInteractions(rlhub.ToolEnv):
             )
             return rlhub.Message.assistant("Looking up the interactions.", tool_calls=calls)
         return rlhub.Message.assistant(f"Answer: {task.answer}")
+
+    def choices(self, task: rlhub.Task) -> list[str]:
+        if task.info["kind"] == "new_drug":
+            return [current for _, current in task.info["pairs"]] + ["NONE"]
+        return list(RATINGS)
 
     def wrong_responses(self, task: rlhub.Task) -> list[str]:
         others = [r for r in RATINGS if r != task.answer] if task.answer in RATINGS else ["NONE", "SAFE"]

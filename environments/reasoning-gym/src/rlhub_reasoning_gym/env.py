@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from types import ModuleType
@@ -47,12 +48,20 @@ def _dataset_of(info: dict[str, Any]) -> ProceduralDataset:
 
 
 def scored(response: str, reference: object, task: rlhub.Task) -> Score:
-    """The dataset's `score_answer` on the last `<answer>` block (reasoning-gym's rewards lie in [0, 1])."""
-    answer = _reasoning_gym().utils.extract_answer(response)
+    """The dataset's `score_answer` on the last `<answer>` block (reasoning-gym's rewards lie in [0, 1]);
+    exact match for datasets that keep the base class's containment-based partial credit."""
+    reply = re.sub(r"<think>.*?(?:</think>|$)", "", response, flags=re.DOTALL)  # reasoning is never the answer
+    answer = _reasoning_gym().utils.extract_answer(reply)
     if answer is None:
         return Score(value=0.0, status=ScoreStatus.unparseable, detail="no <answer>...</answer> block")
     dataset = _dataset_of(task.info)
-    value = float(dataset.score_answer(answer, dataset[task.info["rg_index"]]))
+    entry = dataset[task.info["rg_index"]]
+    if type(dataset).score_answer is _reasoning_gym().dataset.ProceduralDataset.score_answer:
+        # the base class pays len(right)/len(answer) to any answer containing the right one: a hedge
+        # ("3 or 4") or a list of candidates earns credit, so datasets without their own verifier are exact
+        value = float(answer.strip() == str(entry["answer"]).strip())
+    else:
+        value = float(dataset.score_answer(answer, entry))
     status = ScoreStatus.correct if value >= 1.0 else ScoreStatus.incorrect
     return Score(value=value, status=status, extracted=answer)
 

@@ -52,9 +52,11 @@ _CHROMIUM: ContextVar[ChromiumBrowser] = ContextVar("web_browse_chromium")
 
 
 def final_answer(response: str) -> str:
-    """The text after the last 'Answer:', or the whole reply when there is none."""
-    found = re.findall(r"answer\s*:\s*(.+)", response, flags=re.IGNORECASE)
-    return found[-1].strip() if found else response
+    """The text after the last 'Answer:', or the whole reply when there is none; reasoning in
+    `<think>`, closed or cut off, is never the answer."""
+    reply = re.sub(r"<think>.*?(?:</think>|$)", "", response, flags=re.DOTALL)
+    found = re.findall(r"answer\s*:\s*(.+)", reply, flags=re.IGNORECASE)
+    return found[-1].strip() if found else reply
 
 
 def answer(response: str, reference: str) -> rlhub.Score:
