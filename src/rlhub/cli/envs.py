@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Column, Table
 
 from rlhub.cli._options import parse_config
+
+if TYPE_CHECKING:
+    from rlhub.core.check import CheckResult
 
 console = Console()
 ConfigOption = Annotated[list[str] | None, typer.Option("--config", "-C", help="Environment config as key=value.")]
@@ -42,7 +45,8 @@ def check(
     n: Annotated[int, typer.Option("-n", min=1, help="Tasks per split to check.")] = 50,
     config: ConfigOption = None,
 ) -> None:
-    """Conformance checks: determinism, gold answers, wrong answers, reward range, splits, import time."""
+    """Conformance checks (determinism, gold answers, wrong answers, reward range, splits, import time) and
+    the exploit battery: empty, echoed, spammed, hedged, huge and tool-flooding replies must not pay."""
     from rlhub.core.check import check_env
     from rlhub.core.registry import env_class, load_path
 
@@ -59,13 +63,35 @@ def check(
         report = check_env(env, n=n, target=source)
         console.print(f"[bold]{report.env}[/]")
         for result in report.results:
+            if result.is_exploit:
+                continue
             mark = "[green]✔[/]" if result.ok else "[red]✘[/]"
             detail = f" [dim]({result.detail})[/]" if result.detail else ""
             console.print(f"  {mark} {result.name}{detail}", highlight=False)
+        _print_exploits([r for r in report.results if r.is_exploit])
         failed += not report.ok
     if failed:
         console.print(f"[red]{failed} environment(s) failed their checks[/]")
         raise typer.Exit(1)
+
+
+def _print_exploits(results: list[CheckResult]) -> None:
+    """One line per exploit: its best score against the wrong-answer ceiling, or why it did not apply."""
+    from rlhub.core.check import EXPLOIT_PREFIX
+    from rlhub.core.exploits import TASKS
+
+    if not results:
+        return
+    console.print(f"  exploits [dim](on {TASKS} test tasks; none may score above the task's best wrong answer)[/]")
+    width = max(len(r.name) for r in results) - len(EXPLOIT_PREFIX)
+    for result in results:
+        name = result.name.removeprefix(EXPLOIT_PREFIX).ljust(width)
+        if result.score is None and result.ok:
+            console.print(f"  [dim]· {name}  {result.detail}[/]", highlight=False)
+            continue
+        mark = "[green]✔[/]" if result.ok else "[red]✘[/]"
+        figures = f"{result.score:.2f} ≤ {result.ceiling:.2f}" if result.ok else result.detail
+        console.print(f"  {mark} {name}  {figures}", highlight=False)
 
 
 def list_envs() -> None:
