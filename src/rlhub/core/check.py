@@ -44,7 +44,8 @@ class CheckResult(Frozen):
 
     @property
     def is_exploit(self) -> bool:
-        return self.name.startswith(EXPLOIT_PREFIX)
+        """A result of the exploit battery (the hub prefixes names with the env id in multi-env wheels)."""
+        return EXPLOIT_PREFIX in self.name
 
 
 class CheckReport(Frozen):

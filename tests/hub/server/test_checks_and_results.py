@@ -138,3 +138,31 @@ def test_tampered_logs_are_rejected_with_a_reason(hub: HubFixture, tmp_path: Pat
 
     unknown = [lines[0].replace("evalco/adder@0.1.0", "evalco/adder@9.9.9"), *lines[1:]]
     assert push(unknown)["code"] == "unknown_version"
+
+
+def test_the_exploit_battery_runs_on_upload_and_the_version_page_shows_it(hub: HubFixture) -> None:
+    token = hub.user("acme")
+    hub.publish(token, "acme", "sound")
+    hackable = ENV_SOURCE.format(owner="acme", name="hackable", version="0.1.0").replace(
+        "float(response.strip() == str(answer))", "float(str(answer) in response.replace(',', ' ').split())"
+    )
+    hub.publish(token, "acme", "hackable", source=hackable)
+    run_checks(hub)
+    sound = hub.client.get("/api/v1/envs/acme/sound/versions/0.1.0").json()["check"]
+    exploits = {r["name"]: r for r in sound["results"] if r["name"].startswith("exploit: ")}
+    assert exploits["exploit: number spam"] == {
+        "name": "exploit: number spam",
+        "ok": True,
+        "detail": "0.00 ≤ wrong-answer ceiling 0.00, 5 task(s)",
+        "score": 0.0,
+        "ceiling": 0.0,
+    }
+    assert "✔ acme/sound@0.1.0: exploit: hedge (number) — 0.00 ≤ wrong-answer ceiling 0.00" in sound["report"]
+    bad = hub.client.get("/api/v1/envs/acme/hackable/versions/0.1.0").json()["check"]
+    assert bad["status"] == CheckStatus.failed.value
+    caught = {r["name"] for r in bad["results"] if not r["ok"]}
+    assert {"exploit: number spam", "exploit: hedge (number)", "exploit: unclosed <think>"} <= caught
+    page = hub.client.get("/acme/hackable").text
+    assert 'id="exploits-0.1.0"' in page and "exploits held" in page
+    assert "<td>✘ number spam</td>" in page and "<td>✔ prompt echo</td>" in page
+    assert "<td>1.00</td><td>0.00</td>" in page
