@@ -169,6 +169,10 @@ def test_objects_that_claim_equality_do_not_pass(pool: SandboxPool) -> None:
         def add(a, b): return Anything()
     """
     assert score(pool, fenced(liar), ADD_TESTS).value == 0.0
+    truthy = liar.replace('"Anything()"', '"True"') + "\ndef is_odd(n): return Anything()\nclass Text(str):\n"
+    truthy += "    def __eq__(self, other): return True\ndef name(): return Text('x')\n"
+    tests = ["assert is_odd(3)", "assert add(1, 2) == add(2, 1)", "assert name() == 'ada'", "assert not not is_odd(2)"]
+    assert score(pool, fenced(truthy), {"tests": tests}).value == 0.0
 
 
 def test_expected_outputs_never_enter_the_sandbox(pool: SandboxPool, tmp_path: Path) -> None:

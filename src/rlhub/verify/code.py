@@ -100,13 +100,12 @@ def main(plan, write=os.write, show=repr, truth=bool, run=exec, ev=eval, comp=co
 
     namespace = {"__name__": "solution"}
     run(comp(plan.pop("code"), "solution.py", "exec"), namespace)
+    tests = copy((name, guard(value) if kind_of(value) is fn_type else value) for name, value in namespace.items())
+    tests["_rlhub_value"], tests["_rlhub_truth"] = report_value, report_truth
     for kind, index, source in plan.pop("steps"):
         if kind == "exec":
-            run(comp(source, "tests.py", "exec"), namespace)
+            run(comp(source, "tests.py", "exec"), tests)
         elif kind == "check":
-            tests = copy((name, guard(value) if kind_of(value) is fn_type else value) for name, value in
-                         namespace.items())
-            tests["_rlhub_value"], tests["_rlhub_truth"] = report_value, report_truth
             try:
                 run(comp(source, "tests.py", "exec"), tests)
                 tests["check"](tests[index])
@@ -115,7 +114,9 @@ def main(plan, write=os.write, show=repr, truth=bool, run=exec, ev=eval, comp=co
                 report(-1, "!" + kind_of(exc).__name__)
         else:
             try:
-                value = ev(comp(source, "test_%d" % index, "eval"), namespace)
+                value = ev(comp(source, "test_%d" % index, "eval"), tests)
+                if not plain(value):
+                    raise TypeError
                 line = "=" + show(truth(value) if kind == "truth" else value)
             except Error as exc:
                 line = "!" + kind_of(exc).__name__
@@ -126,9 +127,10 @@ main(eval(sys.stdin.read(), {"__builtins__": {}}))
 """
 """Runs the candidate as module `solution`, then each test, reporting values on fd 1. The builtins it needs
 after the candidate ran are bound before, so patching builtins cannot change them. Its input is the repr of
-a dict built here, read before the candidate runs; it imports nothing. A `check(candidate)` test runs in a
-copy of the candidate's namespace whose functions may only return plain data (exact builtin types, whose
-`==`, `repr` and truth the program cannot override); its asserts were rewritten here into reports."""
+a dict built here, read before the candidate runs; it imports nothing. Tests run in a copy of the
+candidate's namespace whose functions may only return plain data (exact builtin types, whose `==`, `repr`
+and truth the program cannot override), and every value reported must be plain data too. The asserts of
+a `check(candidate)` function were rewritten here into reports."""
 
 
 def extract_code(response: str) -> str | None:
