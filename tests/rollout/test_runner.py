@@ -11,7 +11,7 @@ from tests.rollout.envs import Add, Mul, SlowVerifier
 from rlhub.core.errors import LogError, ModelError, RetryableModelError
 from rlhub.core.types import SCHEMA_VERSION, Completion, Message, Sampling, ToolSpec
 from rlhub.rollout import MockClient, OpenAIClient, RunConfig, ScriptedClient, compute_metrics, read_log, rescore, run
-from rlhub.rollout.log import LogWriter
+from rlhub.rollout.log import LogHeader, LogWriter
 from rlhub.rollout.runner import make_header
 from rlhub.rollout.stub_server import FAULTS, StubPolicy, serve_stub, solve
 
@@ -180,7 +180,7 @@ async def test_resume_refuses_a_different_run_naming_the_setting(tmp_path: Path)
         (Add(digits=3), MockClient(Add(digits=3), tasks, 0.5), config(n=2), "config.digits"),
     ]
     for other_env, client, cfg, setting in different:
-        with pytest.raises(LogError, match=rf"different run \({setting} .*differ"):
+        with pytest.raises(LogError, match=rf"different run \([^)]*\b{setting}\b[^)]*differ"):
             await run(other_env, client, cfg, path)
     assert len(read_log(path).rollouts) == 4  # untouched
 
@@ -193,6 +193,11 @@ async def test_header_identity_differences() -> None:
     assert ours.differences(other) == ["mock_accuracy", "n", "r"]
     later = make_header(env, mock, config(n=50, r=2, concurrency=99, retries=0))  # how, not what: same run
     assert ours.differences(later) == [] and ours.identity() == later.identity()
+    served = OpenAIClient("m", "http://127.0.0.1:1/v1", extra_body={"stop_token_ids": (1, 2)})
+    written = make_header(env, served, config(sampling=Sampling(stop=("\n",))))
+    read_back = LogHeader.model_validate_json(written.model_dump_json())  # tuples come back as lists
+    assert read_back.identity() == written.identity()
+    assert read_back.differences(make_header(env, served, config())) == ["stop"]
 
 
 async def test_a_second_writer_of_one_log_is_refused(tmp_path: Path) -> None:
@@ -216,12 +221,12 @@ async def test_a_footer_followed_by_rollouts_is_stale(tmp_path: Path) -> None:
 
 async def test_faulty_server_every_rollout_exactly_once_and_only_valid_answers_ok(tmp_path: Path) -> None:
     env = Add()
-    policy = StubPolicy(fault_pct=20, hang_s=1.0)
+    policy = StubPolicy(fault_pct=20, hang_s=2.0)
     path = tmp_path / "run.jsonl"
-    async with serve_stub(policy) as url, OpenAIClient("stub", url, request_timeout_s=0.2) as client:
-        log = await run(env, client, config(n=100, r=2, concurrency=16), path)
+    async with serve_stub(policy) as url, OpenAIClient("stub", url, request_timeout_s=0.5) as client:
+        log = await run(env, client, config(n=100, r=2, concurrency=16, retries=10), path)
     assert set(policy.faults) == set(FAULTS) and sum(policy.faults.values()) > 20
-    assert [r.status for r in log.rollouts] == ["ok"] * 200
+    assert [r.status for r in log.rollouts] == ["ok"] * 200, {r.error for r in log.rollouts}
     assert policy.answered == 200  # one valid answer per ok rollout: no fault was taken for an answer
     assert all(r.response == solve(r.task.prompt[-1].content) and r.reward == 1.0 for r in log.rollouts)
     assert_exactly_once(path, {(t.id, s) for t in env.tasks(100, "test") for s in range(2)})
@@ -299,3 +304,25 @@ async def test_cancelling_a_run_stops_generation(tmp_path: Path) -> None:
     keys = {(t.id, s) for t in env.tasks(50, "test") for s in range(40)}
     assert {r.key for r in log.rollouts if r.status == "ok"} == keys
     assert_exactly_once(path, keys)
+
+
+async def test_a_cancelled_run_writes_nothing_after_it_stops(tmp_path: Path) -> None:
+    """Scores that arrive while a cancelled run shuts down are dropped (their rollouts run again on
+    resume), never written to a closed log from a callback."""
+    env = Add()
+    problems: list[str] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(
+        lambda loop, context: problems.append(
+            f"{context['message']} {context.get('task') or context.get('exception')!r:.300}"
+        )
+    )
+    client = ScriptedClient(lambda m: "1", name="s")
+    for i, window in enumerate([0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65]):
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(
+                run(env, client, config(n=3000, r=1, concurrency=64), tmp_path / f"{i}.jsonl"), window
+            )
+        await asyncio.sleep(0.05)
+    loop.set_exception_handler(None)
+    assert problems == []

@@ -58,7 +58,7 @@ class LogHeader(Frozen):
 
     def identity(self) -> dict[str, Any]:
         """Everything that changes results: a run resumes a log only when these are equal."""
-        return self.model_dump(include=set(_IDENTITY))
+        return self.model_dump(mode="json", include=set(_IDENTITY))
 
     def differences(self, other: LogHeader) -> list[str]:
         """The settings in which two runs differ, by the names users know (`temperature`, `config.digits`)."""

@@ -225,6 +225,8 @@ async def _generate(
 
     def scored(rollout: Rollout, job: bytes, future: asyncio.Future[bytes]) -> None:
         scoring.discard(future)
+        if stopped:  # cancelled: the log may be closed by now; the rollout runs again on resume
+            return
         score = future.result()
         writer.line(b'{"type":"rollout",' + job[1:-1] + b',"score":' + score + b"}")
         rollout = rollout.model_copy(update={"score": Score.model_validate_json(score)})
@@ -271,6 +273,7 @@ async def _generate(
             )
 
     workers: list[asyncio.Task[None]] = []
+    stopped = False
     try:
         with progress:
             for i in range(min(config.concurrency, len(jobs))):
@@ -289,6 +292,7 @@ async def _generate(
             metrics=compute_metrics(rollouts),
         )
     finally:
+        stopped = True
         for task in workers:  # when cancelled mid-run (Ctrl-C, a caller's timeout), stop generating
             task.cancel()
         await scorer.close()

@@ -90,8 +90,12 @@ class ScorePool:
     @classmethod
     async def start(cls, env: Environment, workers: int = 2) -> ScorePool:
         pool = cls(env, workers)
-        for _ in range(workers):
-            pool._workers.append(await pool._spawn())
+        try:
+            for _ in range(workers):
+                pool._workers.append(await pool._spawn())
+        except BaseException:  # cancelled while starting: stop the workers already there
+            await pool.close()
+            raise
         return pool
 
     async def _spawn(self) -> _Worker:
