@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml $(ENVS)
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH_SPEC)"
-	$(PIP) install -q -e ".[hub,train,adapters,dev,bench]"
+	$(PIP) install -q -e ".[hub,train,adapters,dev,bench,mcp]"
 	for d in $(dir $(ENVS)); do $(PIP) install -q --no-deps -e $$d || exit 1; done
 	touch $@
 

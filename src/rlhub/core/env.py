@@ -20,16 +20,18 @@ import inspect
 import json
 import random
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ValidationError, create_model
 
 from rlhub.core.errors import ConfigError, ModelError
+from rlhub.core.mcp import MCPTools, serving
 from rlhub.core.model import ModelClient
 from rlhub.core.rubric import Rubric
-from rlhub.core.tools import ToolBox, parse_tool_calls
+from rlhub.core.tools import Tool, ToolBox, parse_tool_calls
 from rlhub.core.types import Completion, Message, Sampling, Score, Task, ToolSpec, Usage
 
 if TYPE_CHECKING:
@@ -242,6 +244,13 @@ class MultiTurnEnv(Environment):
 
     max_turns: ClassVar[int] = 8
 
+    @asynccontextmanager
+    async def episode(self, state: State) -> AsyncIterator[None]:
+        """What lives for one episode and must be released however it ends (a temporary directory, a
+        server process): entered before `setup`, left after the last turn, also when the episode raises.
+        Override with `async with super().episode(state): yield` inside your own resources."""
+        yield
+
     def setup(self, state: State) -> None:
         """Prepare per-episode state (a fresh database, a game board...)."""
 
@@ -257,28 +266,28 @@ class MultiTurnEnv(Environment):
 
     async def rollout(self, task: Task, model: ModelClient, sampling: Sampling = Sampling()) -> Episode:
         state = State(task=task)
-        self.setup(state)
-        tools = self.tool_specs(state)
-        conversation = self.prompt_messages(task)
         produced: list[Message] = []
         completions: list[Completion] = []
-        prompt_tokens = completion_tokens = 0
-        one = sampling.model_copy(update={"n": 1})
-        while state.turn < self.max_turns:
-            completion = _one(await model.complete(conversation, tools=tools, sampling=one))
-            completions.append(completion)
-            prompt_tokens += completion.usage.prompt_tokens
-            completion_tokens += completion.usage.completion_tokens
-            conversation.append(completion.message)
-            produced.append(completion.message)
-            state.turn += 1
-            if self.is_done(state, completion.message) or state.turn >= self.max_turns:
-                break
-            reply = await self.env_response(state, completion.message)
-            if not reply:
-                break
-            conversation.extend(reply)
-            produced.extend(reply)
+        async with self.episode(state):
+            self.setup(state)
+            tools = self.tool_specs(state)
+            conversation = self.prompt_messages(task)
+            one = sampling.model_copy(update={"n": 1})
+            while state.turn < self.max_turns:
+                completion = _one(await model.complete(conversation, tools=tools, sampling=one))
+                completions.append(completion)
+                conversation.append(completion.message)
+                produced.append(completion.message)
+                state.turn += 1
+                if self.is_done(state, completion.message) or state.turn >= self.max_turns:
+                    break
+                reply = await self.env_response(state, completion.message)
+                if not reply:
+                    break
+                conversation.extend(reply)
+                produced.extend(reply)
+        prompt_tokens = sum(c.usage.prompt_tokens for c in completions)
+        completion_tokens = sum(c.usage.completion_tokens for c in completions)
         usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
         return Episode(produced, state.info, state.turn, usage, completions)
 
@@ -286,12 +295,22 @@ class MultiTurnEnv(Environment):
 class ToolEnv(MultiTurnEnv):
     """Multi-turn with tools: the episode ends when the model answers without calling a tool."""
 
-    def tools(self, state: State) -> list[Callable[..., Any]]:
+    def tools(self, state: State) -> Sequence[Callable[..., Any] | Tool]:
         """Plain typed functions the model may call; closures over `state` share episode state."""
         return []
 
+    def mcp_servers(self, state: State) -> list[MCPTools]:
+        """MCP servers whose tools join `tools(state)` in this episode; each runs for one episode at most."""
+        return []
+
+    @asynccontextmanager
+    async def episode(self, state: State) -> AsyncIterator[None]:
+        async with super().episode(state), serving(self.mcp_servers(state)) as served:
+            state.mcp_tools = served
+            yield
+
     def tool_specs(self, state: State) -> list[ToolSpec]:
-        state.toolbox = ToolBox(self.tools(state))
+        state.toolbox = ToolBox([*self.tools(state), *state.extra.get("mcp_tools", [])])
         return list(state.toolbox.specs)
 
     def is_done(self, state: State, message: Message) -> bool:

@@ -11,9 +11,9 @@ import inspect
 import json
 import re
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -95,16 +95,30 @@ def parse_tool_calls(message: Message) -> tuple[list[ToolCall], list[ToolCallErr
     return calls, errors
 
 
+@runtime_checkable
+class Tool(Protocol):
+    """A tool that describes itself instead of being a typed function (one served by an MCP server):
+    its `spec`, and `run`, which takes the raw JSON arguments and checks them itself."""
+
+    spec: ToolSpec
+
+    async def run(self, arguments: dict[str, Any]) -> str: ...
+
+
 class ToolBox:
     """The tools of one episode, by name: validates arguments against type hints and calls them.
 
     Any failure (unknown tool, bad arguments, an exception inside the tool) becomes the text of the
-    tool message, so the model can correct itself and the rollout goes on.
+    tool message, so the model can correct itself and the rollout goes on. Two tools of one name are
+    an error of the environment, raised here rather than one silently hiding the other.
     """
 
-    def __init__(self, functions: list[Callable[..., Any]]):
-        self.functions = {fn.__name__: fn for fn in functions}
-        self.specs = [tool_spec(fn) for fn in functions]
+    def __init__(self, functions: Sequence[Callable[..., Any] | Tool]):
+        self.specs = [fn.spec if isinstance(fn, Tool) else tool_spec(fn) for fn in functions]
+        self.functions = {spec.name: fn for spec, fn in zip(self.specs, functions, strict=True)}
+        if len(self.functions) < len(self.specs):
+            names = [spec.name for spec in self.specs]
+            raise ValueError(f"two tools share a name: {sorted({n for n in names if names.count(n) > 1})}")
 
     async def call(self, call: ToolCall) -> Message:
         fn = self.functions.get(call.name)
@@ -113,8 +127,10 @@ class ToolBox:
             return Message.tool(f"error: unknown tool {call.name!r}; available: {known}", call.id, call.name)
         try:
             arguments = call.parsed_arguments()
-            bound = _validated(fn, arguments)
-            result = fn(**bound)
+            if isinstance(fn, Tool):
+                result: Any = await fn.run(arguments)
+            else:
+                result = fn(**_validated(fn, arguments))
             if inspect.isawaitable(result):
                 result = await result
         except (ValueError, TypeError, ValidationError) as exc:
@@ -141,4 +157,4 @@ def _short(exc: Exception) -> str:
     return str(exc)
 
 
-__all__ = ["ToolBox", "ToolCallError", "parse_tool_calls", "tool_spec"]
+__all__ = ["Tool", "ToolBox", "ToolCallError", "parse_tool_calls", "tool_spec"]
