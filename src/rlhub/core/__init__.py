@@ -5,6 +5,7 @@ from rlhub.core.env import Environment, Episode, MultiTurnEnv, SingleTurnEnv, St
 from rlhub.core.errors import ConfigError, EnvNotFound, InvalidId, LogError, ModelError, RetryableModelError, RlhubError
 from rlhub.core.exploits import Exploit
 from rlhub.core.ids import EnvId
+from rlhub.core.mcp import MCPServerError, MCPTools
 from rlhub.core.model import ModelClient
 from rlhub.core.registry import environment, load, load_path, registered
 from rlhub.core.rubric import Rubric
@@ -34,6 +35,8 @@ __all__ = [
     "Exploit",
     "InvalidId",
     "LogError",
+    "MCPServerError",
+    "MCPTools",
     "Message",
     "ModelClient",
     "ModelError",
