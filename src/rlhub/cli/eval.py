@@ -236,7 +236,11 @@ def show(log: RunLog, examples: int = 0) -> None:
     console.print(f"scores: {statuses or '-'} · rollouts: {runs or '-'}", highlight=False)
     errors = [r for r in log.rollouts if r.status != "ok"]
     if errors:
-        console.print(f"[yellow]{len(errors)} rollout(s) failed[/], e.g.: {errors[0].error}", highlight=False)
+        console.print(
+            f"[yellow]{len(errors)} rollout(s) failed[/] (rerunning the same command retries them), "
+            f"e.g.: {errors[0].error}",
+            highlight=False,
+        )
     for status in ("error", "timeout", "unparseable"):  # why scoring failed, not just how often
         unscored = [r.score for r in log.rollouts if r.score is not None and r.score.status.value == status]
         if unscored:
