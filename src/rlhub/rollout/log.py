@@ -151,6 +151,8 @@ def read_log(path: str | Path) -> RunLog:
             continue
         try:
             record = loads(line)
+            if not isinstance(record, dict):
+                raise ValueError(f"expected a JSON object, got {type(record).__name__}")
             kind = record.pop("type", None)
             if kind == "rollout":
                 rollout = Rollout.model_validate(record)

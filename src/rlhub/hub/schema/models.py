@@ -79,7 +79,8 @@ class TokenList(Reply):
 
 
 class OrgCreate(Frozen):
-    name: str
+    name: str = Field(pattern=r"^[a-z0-9]{1,39}$")
+    """1-39 lowercase letters or digits, like a user name."""
 
 
 class OwnerInfo(Reply):

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Route
 
 import rlhub
 from rlhub.hub.schema import ErrorBody, ErrorCode, ErrorResponse
@@ -38,10 +39,19 @@ def error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
 
+def allowed_methods(routes: list[Route], path: str) -> str:
+    """Every method some route serves at `path` (Starlette's own 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in routes:
+        if route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 def create_app(config: HubConfig | None = None, *, migrate: bool = True, workers: bool = True) -> Any:
     """The ASGI app. `migrate` applies migrations at startup; `workers` starts the background
     threads (download counter flush, upload checks when `config.run_checks`)."""
-    from rlhub.hub.server import api, files, packages, pinned, web
+    from rlhub.hub.server import api, files, packages, pinned, upload, web
     from rlhub.hub.server.services.checks import CheckWorker
 
     hub = Hub(config or HubConfig.from_env())
@@ -72,15 +82,22 @@ def create_app(config: HubConfig | None = None, *, migrate: bool = True, workers
         return error_response(422, ErrorCode.invalid, problems or "invalid request")
 
     @app.exception_handler(HTTPException)
-    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, ErrorCode.invalid), str(exc.detail))
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        response = error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, ErrorCode.invalid), str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["allow"] = allowed_methods(routes, request.url.path)
+        return response
 
     app.include_router(api.router)
+    app.include_router(upload.router)
     app.include_router(packages.router)
     app.include_router(files.router)
     app.include_router(pinned.router)
     web.mount_static(app)
     app.include_router(web.router)
+    routers = (app, api.router, upload.router, packages.router, files.router, pinned.router, web.router)
+    routes = [route for router in routers for route in router.routes if isinstance(route, Route)]
     return SimpleFastPath(app, hub.index)
 
 

@@ -157,12 +157,12 @@ def create_org(session: Session, creator: Principal, name: str) -> Owner:
 def set_member(session: Session, caller: Principal, org_name: str, username: str, member: bool) -> Owner:
     org = get_owner(session, org_name)
     if org.kind != "org":
-        raise HubError(ErrorCode.invalid, f"{org_name!r} is a user, not an organisation")
+        raise HubError(ErrorCode.not_found, f"no organisation {org_name!r} ({org_name!r} is a user)")
     if caller.scope is not TokenScope.publish or org_name not in set(member_orgs(session, caller.user_id)):
         raise HubError(ErrorCode.forbidden, f"only members of {org_name!r} can change its members")
     user = get_owner(session, username)
     if user.kind != "user":
-        raise HubError(ErrorCode.invalid, f"{username!r} is not a user")
+        raise HubError(ErrorCode.not_found, f"no user {username!r} ({username!r} is an organisation)")
     existing = session.get(Membership, (org.id, user.id))
     if member and existing is None:
         session.add(Membership(org_id=org.id, user_id=user.id))
