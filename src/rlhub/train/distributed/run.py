@@ -8,7 +8,9 @@ Fault tolerance: state is checkpointed after every synchronisation (every round 
 `checkpoint_every` steps for DDP). When a worker dies, torchrun (with `--max-restarts`) restarts the
 group and every worker resumes from the last complete checkpoint; a worker that joins an elastic
 group (`--nnodes MIN:MAX`) enters the same way, taking the shared weights and a fresh inner optimizer.
-Writes `metrics.jsonl` (rank 0), `result.json` (final validation loss, bytes and calls per worker).
+Writes `metrics.jsonl` (rank 0, with `elapsed_s`: wall seconds less validation), `result.json` (final
+validation loss, bytes and calls per worker) and `timing-rank<r>.json` (seconds in forward, backward,
+optimizer, communication, checkpoints and validation; utilization = compute over wall, validation left out).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from rlhub.train.config import field_docs
 from rlhub.train.distributed import lm
 from rlhub.train.distributed.comm import CommMeter
 from rlhub.train.distributed.diloco import Compression, DiLoCo, DilocoConfig, weights_digest
+from rlhub.train.distributed.timing import PhaseTimer
 
 
 @dataclass
@@ -154,8 +157,9 @@ def make_workload(config: RunConfig) -> lm.Workload:
     return lm.Arithmetic(config.digits)
 
 
-def _counted_ddp(model: torch.nn.Module, meter: CommMeter) -> torch.nn.Module:
-    """torch's DDP with a communication hook that counts every gradient bucket it all-reduces."""
+def _counted_ddp(model: torch.nn.Module, meter: CommMeter, timer: PhaseTimer) -> torch.nn.Module:
+    """torch's DDP with a communication hook that counts every gradient bucket it all-reduces and
+    marks when it was launched (the end of compute for the last bucket)."""
     from torch.nn.parallel import DistributedDataParallel
 
     for p in model.parameters():  # DDP broadcasts rank 0's weights on construction
@@ -164,6 +168,7 @@ def _counted_ddp(model: torch.nn.Module, meter: CommMeter) -> torch.nn.Module:
 
     def hook(state, bucket):  # DDP rejects string annotations on its comm hooks
         buffer = bucket.buffer()
+        timer.mark()
         meter.count(buffer)
         buffer.div_(dist.get_world_size())
         work = dist.all_reduce(buffer, async_op=True)
@@ -185,8 +190,9 @@ def main(argv: list[str] | None = None) -> None:
     workload = make_workload(config)
     model = lm.tiny_model(workload, config.hidden, config.layers, seed=config.seed)
     meter = CommMeter()
+    timer = PhaseTimer()
     diloco = DiLoCo(model, config.diloco, meter) if config.mode == "diloco" else None
-    trained = _counted_ddp(model, meter) if config.mode == "ddp" else model
+    trained = _counted_ddp(model, meter, timer) if config.mode == "ddp" else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
     checkpoints = Checkpoints(out, rank)
@@ -205,14 +211,21 @@ def main(argv: list[str] | None = None) -> None:
     log = (out / "metrics.jsonl").open("a") if rank == 0 else None
     per_worker = config.batch // world
     began = time.perf_counter()
+    timer.started = began
     for step in range(start, config.steps):
-        ids, labels = workload.batch(lm.train_indices(step, rank, world, per_worker))
-        loss = lm.loss_of(trained, ids, labels)
+        with timer("data"):
+            ids, labels = workload.batch(lm.train_indices(step, rank, world, per_worker))
+        with timer("forward"):
+            loss = lm.loss_of(trained, ids, labels)
+        backward_began = time.perf_counter()
         loss.backward()
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-        synced = diloco.after_inner_step() if diloco is not None else True
+        timer.split_backward(backward_began)
+        with timer("optimizer"):
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+        with timer("communication"):
+            synced = diloco.after_inner_step() if diloco is not None else True
         done = step + 1
         due = (diloco is not None and synced) or (diloco is None and done % config.checkpoint_every == 0)
         if due and done < config.steps:
@@ -223,16 +236,21 @@ def main(argv: list[str] | None = None) -> None:
                 "diloco": diloco.state_dict() if diloco is not None else None,
                 "meter": meter.as_dict(),
             }
-            checkpoints.save(done, state)
-        if log is not None and (done % config.log_every == 0 or done == config.steps):
-            record = {"step": done, "loss": loss.item(), **meter.as_dict()}
-            if synced:
-                record["val_loss"] = validation_loss(model, workload, config)
-            log.write(json.dumps(record) + "\n")
-            log.flush()
+            with timer("checkpoint"):
+                checkpoints.save(done, state)
+        if done % config.log_every == 0 or done == config.steps:
+            record = {"step": done, "loss": loss.item(), **meter.as_dict(), "elapsed_s": round(timer.elapsed(), 3)}
+            if synced:  # every rank validates, so no rank waits at the next collective for rank 0's
+                with timer("validation"):
+                    record["val_loss"] = validation_loss(model, workload, config)
+            if log is not None:
+                log.write(json.dumps(record) + "\n")
+                log.flush()
     if diloco is not None:
-        diloco.finish()  # end on shared weights
+        with timer("communication"):
+            diloco.finish()  # end on shared weights
     wall = time.perf_counter() - began
+    (out / f"timing-rank{rank}.json").write_text(json.dumps(timer.report()))
     if rank == 0:
         result = {
             "mode": config.mode,
