@@ -70,7 +70,7 @@ def test_without_a_sandbox_no_uploaded_code_runs(hub: HubFixture, tmp_path: Path
     assert check["status"] == CheckStatus.not_checked.value
     assert check["report"].startswith("not checked: no sandbox on this server") and "bubblewrap" in check["report"]
     assert "--allow-unsandboxed" in check["report"]
-    assert "not checked: no sandbox" in hub.client.get("/evalco/adder").text
+    assert 'class="check-not_checked">not checked: no sandbox' in hub.client.get("/evalco/adder").text
 
     result = push(hub, token, log)
     assert not result.verified and result.note.startswith("not verified: no sandbox on this server")
