@@ -1,0 +1,3 @@
+from rlhub_git_history.env import GitHistory
+
+__all__ = ["GitHistory"]
