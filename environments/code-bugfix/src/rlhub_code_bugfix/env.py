@@ -77,7 +77,7 @@ def tests_passed(response: str, reference: dict[str, Any]) -> rlhub.Score:
     return verify_code.score(_THINK.sub("", response), reference)
 
 
-@rlhub.environment("rlhub/code-bugfix", version="0.1.0")
+@rlhub.environment("rlhub/code-bugfix", version="0.2.0")
 class CodeBugfix(FromRecords, rlhub.ToolEnv):
     """Fix a buggy Python function with a test-running tool; reward = fraction of tests passed."""
 

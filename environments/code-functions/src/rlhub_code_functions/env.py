@@ -66,7 +66,7 @@ def tests_passed(response: str, reference: dict[str, Any]) -> rlhub.Score:
     return code.score(_THINK.sub("", response), reference)
 
 
-@rlhub.environment("rlhub/code-functions", version="0.1.0")
+@rlhub.environment("rlhub/code-functions", version="0.2.0")
 class CodeFunctions(FromRecords, rlhub.SingleTurnEnv):
     """Write a Python function from a spec; reward = fraction of hidden unit tests passed."""
 

@@ -77,7 +77,7 @@ def score(response: str, reference: object, task: rlhub.Task) -> rlhub.Score:
     )
 
 
-@rlhub.environment("rlhub/code-stdio", version="0.1.0")
+@rlhub.environment("rlhub/code-stdio", version="0.2.0")
 class CodeStdio(FromRecords, rlhub.SingleTurnEnv):
     """Write a stdin/stdout program; reward = fraction of generated hidden cases answered exactly."""
 

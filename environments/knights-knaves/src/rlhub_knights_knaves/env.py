@@ -118,7 +118,7 @@ def classified(response: str, reference: dict[str, str]) -> Score:
     return Score(value=right / len(reference), status=status, extracted=extracted)
 
 
-@rlhub.environment("rlhub/knights-knaves", version="0.1.0")
+@rlhub.environment("rlhub/knights-knaves", version="0.2.0")
 class KnightsKnaves(rlhub.SingleTurnEnv):
     """On an island of knights (always truthful) and knaves (always lying), who is which?"""
 

@@ -97,7 +97,7 @@ def score(response: str, reference: object) -> rlhub.Score:
     return rlhub.Score.of(given.upper() == str(reference).upper(), extracted=given[:100])
 
 
-@rlhub.environment("rlhub/medical-interactions", version="0.1.0")
+@rlhub.environment("rlhub/medical-interactions", version="0.2.0")
 class MedicalInteractions(rlhub.ToolEnv):
     """Rate drug combinations from a synthetic interaction table, looked up through tools."""
 

@@ -66,7 +66,7 @@ def scored(response: str, reference: object, task: rlhub.Task) -> Score:
     return Score(value=value, status=status, extracted=answer)
 
 
-@rlhub.environment("rlhub/reasoning-gym", version="0.1.0")
+@rlhub.environment("rlhub/reasoning-gym", version="0.2.0")
 class ReasoningGym(rlhub.SingleTurnEnv):
     """Tasks from any reasoning-gym dataset, scored by that dataset's own verifier."""
 

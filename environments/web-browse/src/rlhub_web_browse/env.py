@@ -77,7 +77,7 @@ def _walk(rng: random.Random, start: Entity, relations: int) -> list[tuple[str, 
     return chain
 
 
-@rlhub.environment("rlhub/web-browse", version="0.1.0")
+@rlhub.environment("rlhub/web-browse", version="0.2.0")
 class WebBrowse(rlhub.ToolEnv):
     """Answer multi-hop questions by browsing a generated intranet."""
 
