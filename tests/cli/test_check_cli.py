@@ -45,3 +45,15 @@ def test_a_reward_hack_fails_the_check(tmp_path: Path) -> None:
     assert code == 1
     spam = next(line for line in output.splitlines() if "number spam " in line and "one answer" not in line)
     assert spam.strip().startswith("✘") and "1.00 on test-0-0, above its wrong-answer ceiling 0.00" in spam
+
+
+def test_a_code_environment_says_which_sandbox_limits_tier_is_active() -> None:
+    from rlhub.verify.sandbox import limits_tier
+
+    result = runner.invoke(app, ["check", "rlhub/code-stdio", "-n", "2"], env={"COLUMNS": "200"})
+    assert f"sandbox limits: {limits_tier()}" in result.output, result.output
+
+
+def test_an_answer_environment_prints_no_sandbox_line(tmp_path: Path) -> None:
+    _, output = check(tmp_path, "plain", "lambda response, reference: response.strip() == reference")
+    assert "sandbox limits" not in output

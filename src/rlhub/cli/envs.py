@@ -62,6 +62,10 @@ def check(
         env = cls(**values)
         report = check_env(env, n=n, target=source)
         console.print(f"[bold]{report.env}[/]")
+        if env.response_kind == "code":
+            from rlhub.verify.sandbox import limits_tier
+
+            console.print(f"  [dim]sandbox limits: {limits_tier()} (docs/sandbox.md)[/]", highlight=False)
         for result in report.results:
             if result.is_exploit:
                 continue
