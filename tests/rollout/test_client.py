@@ -163,3 +163,31 @@ async def test_every_injected_fault_fails_its_request_and_only_valid_answers_pas
                 outcomes["retryable"] = outcomes.get("retryable", 0) + 1
     assert set(policy.faults) == set(FAULTS) and policy.answered == 0
     assert outcomes == {"retryable": 60}
+
+
+@pytest.mark.parametrize("fault", ["reset", "hang", "503", "malformed"])
+async def test_ping_passes_a_server_that_answers_badly(fault: str) -> None:
+    """Only a server nobody can connect to (or one refusing the key) stops a run before it starts;
+    a reset, a hang or a 5xx on `/models` is the kind of fault the run's retries are for."""
+
+    async def models(request: web.Request) -> web.StreamResponse:
+        if fault == "hang":
+            await asyncio.sleep(5)
+        if fault in ("reset", "hang"):
+            assert request.transport is not None
+            request.transport.abort()
+        if fault == "503":
+            return web.json_response({"error": {"message": "loading"}}, status=503)
+        return web.Response(body=b'{"data": [', content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/v1/models", models)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with OpenAIClient("x", f"http://127.0.0.1:{port}/v1") as client:
+            await asyncio.wait_for(client.ping(timeout_s=0.3), 3)
+    finally:
+        await runner.cleanup()

@@ -75,13 +75,18 @@ class OpenAIClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def ping(self) -> None:
-        """Fail fast with a readable error when nothing answers at `base_url` or it refuses our key."""
+    async def ping(self, timeout_s: float = 10.0) -> None:
+        """Fail fast with a readable error when nothing accepts a connection at `base_url` or it refuses
+        our key. A server that is there but answers badly (reset, hang, 5xx) passes: the run's retries
+        are for that, and one transient fault must not stop a run before it starts."""
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._timeout.sock_connect, sock_read=timeout_s)
         try:
-            async with self._open().get(f"{self.base_url}/models") as response:
+            async with self._open().get(f"{self.base_url}/models", timeout=timeout) as response:
                 raw = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise ModelError(f"cannot reach the model server at {self.base_url}: {_describe(exc)}") from None
+        except (aiohttp.ClientError, TimeoutError):
+            return
         if response.status in (401, 403):
             raise ModelError(f"{self.base_url} refused the API key (HTTP {response.status}): {_server_message(raw)}")
 
