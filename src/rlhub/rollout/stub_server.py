@@ -5,9 +5,9 @@ on purpose on a set share of prompts (`wrong_pct`, chosen by prompt hash). When 
 first calls the first tool with the numbers of the prompt as arguments, then answers with what the
 tool returned. It can fail its first requests (`fail_first`, HTTP `fail_status`) to exercise retries,
 and inject faults into a share of chat requests (`fault_pct`, drawn from `fault_seed`), each one of
-`FAULTS`: 429, a 5xx, a hang (`hang_s` seconds, then a reset), a connection reset, a truncated JSON body, a 200 body
-without `choices`. `/models` never fails. It counts what it sent, so tests can check that every
-rollout a client calls `ok` came from a valid answer.
+`FAULTS`: 429, a 5xx, a hang (`hang_s` seconds, then a reset), a connection reset, a truncated JSON
+body, a 200 body without `choices`. `/models` never fails. It counts what it sent, so tests can check
+that every rollout a client calls `ok` came from a valid answer.
 
     python -m rlhub.rollout.stub_server --port 8000 --wrong-pct 30
     python -m rlhub.rollout.stub_server --port 0 --fault-pct 20 --hang 5
