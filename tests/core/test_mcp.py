@@ -19,8 +19,6 @@ from rlhub.core.errors import ModelError
 from rlhub.core.mcp import MCPServerError, MCPTools, serving
 from rlhub.core.model import PolicyClient
 
-pytest.importorskip("mcp", reason="the `mcp` extra is not installed")
-
 TIME_SERVER = [sys.executable, "-m", "mcp_server_time", "--local-timezone", "UTC"]
 MISBEHAVING = str(Path(__file__).parent / "mcp_servers" / "misbehaving.py")
 

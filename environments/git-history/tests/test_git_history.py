@@ -12,8 +12,6 @@ from rlhub_git_history.history import build_repository
 import rlhub
 from rlhub.core.model import PolicyClient
 
-pytest.importorskip("mcp_server_git", reason="the `mcp` extra is not installed")
-
 
 @pytest.mark.slow
 def test_check_env_passes_with_the_exploit_battery() -> None:

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "rlhub.cli.serve",
     "rlhub.cli.eval",
     "rlhub.cli.train",
+    "rlhub.cli.mcp",
 ]
 
 app = typer.Typer(
