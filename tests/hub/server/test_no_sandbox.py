@@ -9,15 +9,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.hub.server.conftest import HubFixture
+from tests.hub.server.conftest import HubFixture, free_port
 from tests.hub.server.test_checks_and_results import make_log, run_checks
-from tests.hub.server.wheels import ENV_SOURCE
+from tests.hub.server.wheels import ENV_SOURCE, make_wheel, upload_form
 
 from rlhub.hub.schema import CheckStatus, ResultInfo
 from rlhub.hub.server.app import create_app
@@ -124,3 +127,64 @@ def test_versions_left_unchecked_are_checked_once_a_sandbox_exists(
         assert time.monotonic() < deadline, "the requeued check never finished"
         time.sleep(0.2)
     assert "bubblewrap sandbox" in check["report"]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_bwrap")
+@pytest.mark.parametrize("allow", [False, True])
+def test_rlhub_serve_fails_closed_unless_told(tmp_path: Path, allow: bool) -> None:
+    """`rlhub serve` as an operator runs it, `bwrap` off PATH: a warning at start, then the upload's
+    code runs only with `--allow-unsandboxed`."""
+    env = {**os.environ, "RLHUB_HOME": str(tmp_path / "home")}
+    env.pop("RLHUB_DATABASE_URL", None)
+    env.pop("RLHUB_ALLOW_UNSANDBOXED", None)
+    rlhub = [sys.executable, "-m", "rlhub"]
+    created = subprocess.run(
+        [*rlhub, "admin", "create-user", "evalco"], capture_output=True, text=True, env=env, timeout=60, check=True
+    )
+    token = created.stdout.strip().splitlines()[-1]
+    port = free_port()
+    flags = ["--allow-unsandboxed"] if allow else []
+    server = subprocess.Popen(
+        [*rlhub, "serve", "--port", str(port), *flags], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        assert server.stdout is not None
+        started = [server.stdout.readline().decode() for _ in range(2)]
+        expected = "uploaded code WILL run unsandboxed" if allow else "uploads stay 'not checked'"
+        assert started[0].startswith("warning: no sandbox on this server") and expected in started[0], started
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while not _answers(url):
+            assert time.monotonic() < deadline and server.poll() is None, "rlhub serve did not start"
+            time.sleep(0.2)
+        marker = tmp_path / "ran"
+        source = f"open({str(marker)!r}, 'a').write('imported\\n')\n"
+        filename, data = make_wheel(
+            "evalco", "adder", source=source + ENV_SOURCE.format(owner="evalco", name="adder", version="0.1.0")
+        )
+        form, files = upload_form(filename, data, "evalco", "adder")
+        assert httpx.post(url + "/legacy/", data=form, files=files, auth=("__token__", token)).status_code == 200
+        deadline = time.monotonic() + 120
+        while (check := httpx.get(url + "/api/v1/envs/evalco/adder/versions/0.1.0").json()["check"])["status"] in (
+            "pending",
+            "running",
+        ):
+            assert time.monotonic() < deadline, "the check never finished"
+            time.sleep(0.3)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    if allow:
+        assert check["status"] == CheckStatus.passed.value and "WITHOUT a sandbox" in check["report"], check
+        assert marker.exists()
+    else:
+        assert check["status"] == CheckStatus.not_checked.value, check
+        assert not marker.exists()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/api/v1/health").status_code == 200
+    except httpx.TransportError:
+        return False
