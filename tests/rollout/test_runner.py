@@ -317,11 +317,11 @@ async def test_a_cancelled_run_writes_nothing_after_it_stops(tmp_path: Path) -> 
             f"{context['message']} {context.get('task') or context.get('exception')!r:.300}"
         )
     )
-    client = ScriptedClient(lambda m: "1", name="s")
-    for i, window in enumerate([0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65]):
+    client = MockClient(env, env.tasks(2000, "test"), delay_s=0.02)  # 2,000 x 20 ms / 64 at a time: >= 0.6 s
+    for i, window in enumerate([0.2, 0.3, 0.4, 0.5, 0.6]):
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(
-                run(env, client, config(n=3000, r=1, concurrency=64), tmp_path / f"{i}.jsonl"), window
+                run(env, client, config(n=2000, r=1, concurrency=64), tmp_path / f"{i}.jsonl"), window
             )
         await asyncio.sleep(0.05)
     loop.set_exception_handler(None)
