@@ -5,8 +5,9 @@ import pytest
 from aiohttp import web
 
 from rlhub.core.errors import ModelError, RetryableModelError
+from rlhub.core.openai_wire import parse_completions
 from rlhub.core.types import Message, Sampling, ToolSpec
-from rlhub.rollout.client import OpenAIClient, parse_completions
+from rlhub.rollout.client import OpenAIClient
 from rlhub.rollout.stub_server import FAULTS, StubPolicy, serve_stub, solve
 
 MUL = ToolSpec(

@@ -40,6 +40,9 @@ class ToolCall(Frozen):
             raise ValueError("tool arguments must be a JSON object")
         return value
 
+    def to_openai(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
+
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -73,10 +76,7 @@ class Message(Frozen):
         """The dict an OpenAI-compatible chat-completions endpoint expects."""
         out: dict[str, Any] = {"role": self.role, "content": self.content}
         if self.tool_calls:
-            out["tool_calls"] = [
-                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-                for c in self.tool_calls
-            ]
+            out["tool_calls"] = [c.to_openai() for c in self.tool_calls]
         if self.tool_call_id is not None:
             out["tool_call_id"] = self.tool_call_id
         if self.name is not None:

@@ -17,7 +17,8 @@ from typing import Any
 import aiohttp
 
 from rlhub.core.errors import ModelError, RetryableModelError
-from rlhub.core.types import Completion, Message, Sampling, ToolCall, ToolSpec, Usage
+from rlhub.core.openai_wire import error_message, parse_completions, request_body
+from rlhub.core.types import Completion, Message, Sampling, ToolSpec
 from rlhub.rollout._json import dumps, loads
 
 _RETRY_STATUS = frozenset({408, 409, 425, 429})
@@ -88,35 +89,12 @@ class OpenAIClient:
         except (aiohttp.ClientError, TimeoutError):
             return
         if response.status in (401, 403):
-            raise ModelError(f"{self.base_url} refused the API key (HTTP {response.status}): {_server_message(raw)}")
-
-    def payload(self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": self.name,
-            "messages": [m.to_openai() for m in messages],
-            "temperature": sampling.temperature,
-        }
-        if sampling.n != 1:
-            body["n"] = sampling.n
-        if sampling.top_p is not None:
-            body["top_p"] = sampling.top_p
-        if sampling.max_tokens is not None:
-            body["max_tokens"] = sampling.max_tokens
-        if sampling.seed is not None:
-            body["seed"] = sampling.seed
-        if sampling.stop:
-            body["stop"] = list(sampling.stop)
-        if sampling.logprobs:
-            body["logprobs"] = True
-        if tools:
-            body["tools"] = [t.to_openai() for t in tools]
-        body.update(self.extra_body)
-        return body
+            raise ModelError(f"{self.base_url} refused the API key (HTTP {response.status}): {error_message(raw)}")
 
     async def complete(
         self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] = (), sampling: Sampling = Sampling()
     ) -> list[Completion]:
-        data = dumps(self.payload(messages, tools, sampling))
+        data = dumps(request_body(self.name, messages, tools, sampling) | self.extra_body)
         try:
             async with self._open().post(self.url, data=data) as response:
                 raw = await response.read()
@@ -124,7 +102,7 @@ class OpenAIClient:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise RetryableModelError(f"{self.url}: {_describe(exc)}") from None
         if status >= 400:
-            message = f"{self.url} answered HTTP {status}: {_server_message(raw)}"
+            message = f"{self.url} answered HTTP {status}: {error_message(raw)}"
             if status >= 500 or status in _RETRY_STATUS:
                 raise RetryableModelError(message)
             raise ModelError(message)
@@ -135,49 +113,6 @@ class OpenAIClient:
             raise RetryableModelError(f"{self.url} sent a response that is not a chat completion ({detail})") from None
 
 
-def parse_completions(body: dict[str, Any]) -> list[Completion]:
-    """The choices of a chat-completion response as `Completion`s (usage is split evenly across choices).
-
-    Raises `ValueError` (or `KeyError`, `TypeError`...) when `body` is not a chat completion.
-    """
-    choices = body["choices"]
-    if not isinstance(choices, list) or not choices:
-        raise ValueError(f"'choices' must be a non-empty list, not {choices!r:.80}")
-    usage = body.get("usage") or {}
-    share = max(len(choices), 1)
-    prompt_tokens = usage.get("prompt_tokens") or 0
-    completion_tokens = (usage.get("completion_tokens") or 0) // share
-    out = []
-    for choice in choices:
-        message = choice["message"]
-        calls = tuple(
-            ToolCall(id=c.get("id") or f"call_{i}", name=c["function"]["name"], arguments=c["function"]["arguments"])
-            for i, c in enumerate(message.get("tool_calls") or ())
-        )
-        logprobs = choice.get("logprobs")
-        out.append(
-            Completion(
-                message=Message(role="assistant", content=message.get("content") or "", tool_calls=calls),
-                finish_reason=choice.get("finish_reason"),
-                usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
-                logprobs=tuple(t["logprob"] for t in logprobs["content"])
-                if logprobs and logprobs.get("content")
-                else None,
-            )
-        )
-    return out
-
-
-def _server_message(raw: bytes) -> str:
-    try:
-        body = loads(raw)
-        error = body.get("error", body) if isinstance(body, dict) else body
-        message = error.get("message") if isinstance(error, dict) else error
-        return str(message or body)[:500]
-    except ValueError:
-        return raw[:500].decode(errors="replace") or "(empty body)"
-
-
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
         return "request timed out"
@@ -186,4 +121,4 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-__all__ = ["OpenAIClient", "parse_completions"]
+__all__ = ["OpenAIClient"]

@@ -8,7 +8,7 @@ alone from its own generator (same seed, same completion), `top_p` is nucleus sa
 (Hermes `<tool_call>` JSON) come back as `tool_calls`. `stream: true` answers Server-Sent Events
 ending with `data: [DONE]`, one chunk per token; the chunks are sent once the batch has generated
 (tokens are not pushed while they are sampled). Every refusal is an OpenAI-shaped error (see
-`openai_api`).
+`rlhub.core.openai_wire`).
 """
 
 from __future__ import annotations
@@ -20,17 +20,10 @@ from pathlib import Path
 from aiohttp import web
 
 from rlhub.core.model import ModelClient
+from rlhub.core.openai_wire import ApiError, completion_body, model_not_found, parse_chat, sse, stream_chunks
 from rlhub.core.types import Completion
 from rlhub.train.client import LocalModelClient
 from rlhub.train.modeling import Policy, load_policy
-from rlhub.train.openai_api import (
-    ApiError,
-    completion_body,
-    model_not_found,
-    parse_chat,
-    sse,
-    stream_chunks,
-)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -1,9 +1,15 @@
-"""The OpenAI chat-completions wire format for `serve-model`: request validation and response bodies.
+"""The OpenAI chat-completions wire format, both ways: the one module that knows its JSON.
 
-Kept apart from the HTTP server so every rule is a plain function. A request is either understood
-completely or refused with an OpenAI-shaped error (`{"error": {"message", "type", "param", "code"}}`),
-which the official SDK raises as `BadRequestError` / `NotFoundError`: a parameter this server cannot
-honour (`logit_bias`, a forced `tool_choice`, penalties) is refused, never silently ignored.
+Clients build request bodies (`request_body`) and read responses (`parse_completions`,
+`error_message`); servers (`rlhub serve-model`, the test stub, the bench stub) validate requests
+(`parse_chat`) and build responses (`choice_json`, `completion_json`, `completion_body`,
+`stream_chunks`, `sse`). Plain functions over dicts: `parse_completions` runs once per model call on
+the rollout hot path.
+
+A server understands a request completely or refuses it with an OpenAI-shaped error
+(`{"error": {"message", "type", "param", "code"}}`, `ApiError`), which the official SDK raises as
+`BadRequestError` / `NotFoundError`: a parameter it cannot honour (`logit_bias`, a forced
+`tool_choice`, penalties) is refused, never silently ignored.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rlhub.core.tools import parse_tool_calls
-from rlhub.core.types import Completion, Message, Sampling, ToolCall, ToolSpec
+from rlhub.core.types import Completion, Message, Sampling, ToolCall, ToolSpec, Usage
 
 MAX_N = 128
 MAX_STOP = 4
@@ -50,6 +56,32 @@ NEUTRAL: dict[str, tuple[Any, ...]] = {
     "service_tier": ("auto", "default"),
 }
 """Parameters accepted only at the value that changes nothing."""
+
+
+def request_body(
+    model: str, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
+) -> dict[str, Any]:
+    """The body a client POSTs to `/chat/completions`; fields left at the server's default are not sent."""
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [m.to_openai() for m in messages],
+        "temperature": sampling.temperature,
+    }
+    if sampling.n != 1:
+        body["n"] = sampling.n
+    if sampling.top_p is not None:
+        body["top_p"] = sampling.top_p
+    if sampling.max_tokens is not None:
+        body["max_tokens"] = sampling.max_tokens
+    if sampling.seed is not None:
+        body["seed"] = sampling.seed
+    if sampling.stop:
+        body["stop"] = list(sampling.stop)
+    if sampling.logprobs:
+        body["logprobs"] = True
+    if tools:
+        body["tools"] = [t.to_openai() for t in tools]
+    return body
 
 
 class ApiError(Exception):
@@ -289,17 +321,49 @@ def choice_message(completion: Completion, parse_tools: bool) -> tuple[str | Non
     return content, [], finish
 
 
-def _tool_calls_json(calls: Sequence[ToolCall]) -> list[dict[str, Any]]:
-    return [
-        {"index": i, "id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-        for i, c in enumerate(calls)
-    ]
+def choice_json(
+    index: int,
+    content: str | None,
+    calls: Sequence[ToolCall] = (),
+    finish_reason: str | None = "stop",
+    logprobs: Sequence[tuple[str, float]] | None = None,
+) -> dict[str, Any]:
+    """One choice of a `chat.completion`; `logprobs` are (token text, log-probability) pairs."""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if calls:
+        message["tool_calls"] = [c.to_openai() for c in calls]
+    tokens = None if logprobs is None else [{"token": t, "logprob": lp, "top_logprobs": []} for t, lp in logprobs]
+    return {
+        "index": index,
+        "message": message,
+        "finish_reason": finish_reason,
+        "logprobs": None if tokens is None else {"content": tokens},
+    }
+
+
+def usage_json(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+def completion_json(model: str, choices: list[dict[str, Any]], usage: dict[str, int]) -> dict[str, Any]:
+    """The `chat.completion` object around `choices` (from `choice_json`)."""
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": choices,
+        "usage": usage,
+    }
 
 
 def _usage(completions: Sequence[Completion]) -> dict[str, int]:
     prompt = completions[0].usage.prompt_tokens if completions else 0
-    completion = sum(c.usage.completion_tokens for c in completions)
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    return usage_json(prompt, sum(c.usage.completion_tokens for c in completions))
 
 
 def completion_body(
@@ -308,32 +372,20 @@ def completion_body(
     completions: Sequence[Completion],
     token_text: Callable[[int], str] | None,
 ) -> dict[str, Any]:
-    """The `chat.completion` object; `token_text` renders token ids for `logprobs`."""
+    """The `chat.completion` answering `request` with a model's `completions`; `token_text` renders
+    token ids for `logprobs`."""
     choices = []
     for i, completion in enumerate(completions):
         content, calls, finish = choice_message(completion, request.parse_tools)
-        message: dict[str, Any] = {"role": "assistant", "content": content}
-        if calls:
-            message["tool_calls"] = [{k: v for k, v in c.items() if k != "index"} for c in _tool_calls_json(calls)]
-        choice: dict[str, Any] = {"index": i, "message": message, "finish_reason": finish, "logprobs": None}
-        if request.sampling.logprobs:
-            choice["logprobs"] = _logprobs(completion, token_text)
-        choices.append(choice)
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": choices,
-        "usage": _usage(completions),
-    }
+        logprobs = _logprobs(completion, token_text) if request.sampling.logprobs else None
+        choices.append(choice_json(i, content, calls, finish, logprobs))
+    return completion_json(model, choices, _usage(completions))
 
 
-def _logprobs(completion: Completion, token_text: Callable[[int], str] | None) -> dict[str, Any]:
+def _logprobs(completion: Completion, token_text: Callable[[int], str] | None) -> list[tuple[str, float]]:
     if completion.logprobs is None or completion.token_ids is None or token_text is None:
         raise ApiError("This model does not return log-probabilities.", param="logprobs", code="unsupported_value")
-    tokens = zip(completion.token_ids, completion.logprobs, strict=True)
-    return {"content": [{"token": token_text(t), "logprob": lp, "top_logprobs": []} for t, lp in tokens]}
+    return [(token_text(t), lp) for t, lp in zip(completion.token_ids, completion.logprobs, strict=True)]
 
 
 def stream_chunks(
@@ -359,7 +411,7 @@ def stream_chunks(
         elif content:
             chunks += [chunk(i, {"content": piece}) for piece in pieces(completion) if piece]
         if calls:
-            chunks.append(chunk(i, {"tool_calls": _tool_calls_json(calls)}))
+            chunks.append(chunk(i, {"tool_calls": [{"index": k, **c.to_openai()} for k, c in enumerate(calls)]}))
         chunks.append(chunk(i, {}, finish))
     if request.include_usage:
         chunks.append({**base, "choices": [], "usage": _usage(completions)})
@@ -371,4 +423,62 @@ def sse(data: dict[str, Any] | str) -> bytes:
     return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
 
 
-__all__ = ["ApiError", "ChatRequest", "completion_body", "model_not_found", "parse_chat", "sse", "stream_chunks"]
+def parse_completions(body: dict[str, Any]) -> list[Completion]:
+    """The choices of a chat-completion response as `Completion`s (usage is split evenly across choices).
+
+    Raises `ValueError` (or `KeyError`, `TypeError`...) when `body` is not a chat completion.
+    """
+    choices = body["choices"]
+    if not isinstance(choices, list) or not choices:
+        raise ValueError(f"'choices' must be a non-empty list, not {choices!r:.80}")
+    usage = body.get("usage") or {}
+    share = max(len(choices), 1)
+    prompt_tokens = usage.get("prompt_tokens") or 0
+    completion_tokens = (usage.get("completion_tokens") or 0) // share
+    out = []
+    for choice in choices:
+        message = choice["message"]
+        calls = tuple(
+            ToolCall(id=c.get("id") or f"call_{i}", name=c["function"]["name"], arguments=c["function"]["arguments"])
+            for i, c in enumerate(message.get("tool_calls") or ())
+        )
+        logprobs = choice.get("logprobs")
+        out.append(
+            Completion(
+                message=Message(role="assistant", content=message.get("content") or "", tool_calls=calls),
+                finish_reason=choice.get("finish_reason"),
+                usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
+                logprobs=tuple(t["logprob"] for t in logprobs["content"])
+                if logprobs and logprobs.get("content")
+                else None,
+            )
+        )
+    return out
+
+
+def error_message(raw: bytes) -> str:
+    """The message of an error response, whatever its shape (OpenAI's, a bare object, text)."""
+    try:
+        body = json.loads(raw)
+        error = body.get("error", body) if isinstance(body, dict) else body
+        message = error.get("message") if isinstance(error, dict) else error
+        return str(message or body)[:500]
+    except ValueError:
+        return raw[:500].decode(errors="replace") or "(empty body)"
+
+
+__all__ = [
+    "ApiError",
+    "ChatRequest",
+    "choice_json",
+    "completion_body",
+    "completion_json",
+    "error_message",
+    "model_not_found",
+    "parse_chat",
+    "parse_completions",
+    "request_body",
+    "sse",
+    "stream_chunks",
+    "usage_json",
+]
