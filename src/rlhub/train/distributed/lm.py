@@ -103,8 +103,12 @@ class Text:
 
 def train_indices(step: int, rank: int, world: int, per_worker: int) -> list[int]:
     """The samples worker `rank` trains on at `step`: a disjoint slice of the global batch."""
-    first = (step * world + rank) * per_worker
-    return [64 * (k // 63) + k % 63 for k in range(first, first + per_worker)]
+    return training_samples((step * world + rank) * per_worker, per_worker)
+
+
+def training_samples(first: int, count: int) -> list[int]:
+    """Training samples number `first` to `first + count - 1` of the stream (held-out indices skipped)."""
+    return [64 * (k // 63) + k % 63 for k in range(first, first + count)]
 
 
 def validation_indices(n: int) -> list[int]:
@@ -154,5 +158,6 @@ __all__ = [
     "stdlib_corpus",
     "tiny_model",
     "train_indices",
+    "training_samples",
     "validation_indices",
 ]

@@ -55,6 +55,8 @@ class Testbed:
     """Worker namespaces `<prefix><id>-w<i>` with address 10.77.0.<i+1>, a hub namespace `<prefix><id>-hub`
     (bridge, and the coordinator's address 10.77.0.254), every link shaped to `mbit` (None: unshaped)."""
 
+    __test__ = False  # not a pytest class
+
     def __init__(self, workers: int, mbit: float | None, prefix: str = PREFIX):
         if not 1 <= workers <= 200:
             raise ValueError(f"workers must be 1 to 200, not {workers}")
