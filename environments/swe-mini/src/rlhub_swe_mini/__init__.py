@@ -1,0 +1,3 @@
+from rlhub_swe_mini.env import SweMini
+
+__all__ = ["SweMini"]
