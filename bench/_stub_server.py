@@ -13,6 +13,9 @@ import asyncio
 import json
 import socket
 
+from rlhub.core.openai_wire import choice_json, completion_json, usage_json
+from rlhub.core.types import ToolCall
+
 
 def _response(body: dict) -> bytes:
     data = json.dumps(body).encode()
@@ -21,14 +24,10 @@ def _response(body: dict) -> bytes:
 
 
 def _canned(tokens: int) -> tuple[bytes, bytes]:
-    text = " ".join(["ok"] * tokens)
-    usage = {"prompt_tokens": 20, "completion_tokens": tokens, "total_tokens": 20 + tokens}
-    base = {"id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": "stub", "usage": usage}
-    answer = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-    call = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": '{"key": "a"}'}}
-    message = {"role": "assistant", "content": None, "tool_calls": [call]}
-    tool = {"index": 0, "message": message, "finish_reason": "tool_calls"}
-    return _response({**base, "choices": [answer]}), _response({**base, "choices": [tool]})
+    usage = usage_json(20, tokens)
+    answer = choice_json(0, " ".join(["ok"] * tokens))
+    tool = choice_json(0, None, [ToolCall(id="call_1", name="lookup", arguments='{"key": "a"}')], "tool_calls")
+    return _response(completion_json("stub", [answer], usage)), _response(completion_json("stub", [tool], usage))
 
 
 class StubProtocol(asyncio.Protocol):

@@ -5,7 +5,6 @@ import pytest
 from aiohttp import web
 
 from rlhub.core.errors import ModelError, RetryableModelError
-from rlhub.core.openai_wire import parse_completions
 from rlhub.core.types import Message, Sampling, ToolSpec
 from rlhub.rollout.client import OpenAIClient
 from rlhub.rollout.stub_server import FAULTS, StubPolicy, serve_stub, solve
@@ -45,26 +44,6 @@ async def test_tool_calls_are_parsed() -> None:
         reply = Message.tool("42", call.id, "mul")
         [second] = await client.complete([Message.user("6 * 7"), first.message, reply], tools=[MUL])
     assert second.message.content == "42" and not second.message.tool_calls
-
-
-def test_parse_openai_response_shape() -> None:
-    body = {
-        "choices": [
-            {
-                "message": {
-                    "role": "assistant",
-                    "content": None,
-                    "tool_calls": [{"id": "c9", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
-                },
-                "finish_reason": "tool_calls",
-                "logprobs": {"content": [{"token": "a", "logprob": -0.5}]},
-            }
-        ],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 3},
-    }
-    [c] = parse_completions(body)
-    assert c.message.content == "" and c.message.tool_calls[0].id == "c9"
-    assert c.logprobs == (-0.5,) and c.usage.completion_tokens == 3
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])

@@ -34,6 +34,9 @@ from typing import Any
 
 from aiohttp import web
 
+from rlhub.core.openai_wire import ApiError, choice_json, completion_json, usage_json
+from rlhub.core.types import ToolCall
+
 _EXPRESSION = re.compile(r"[-\d(][\d\s+\-*/().]*\d\)*")
 _OPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -104,42 +107,24 @@ class StubPolicy:
         user = next((m.get("content") or "" for m in reversed(messages) if m["role"] == "user"), "")
         tool_results = [m for m in messages if m["role"] == "tool"]
         tools = body.get("tools") or []
-        message: dict[str, Any]
+        calls: tuple[ToolCall, ...] = ()
         if tools and not tool_results:
             function = tools[0]["function"]
             names = list(function.get("parameters", {}).get("properties", {}))
             numbers = [int(x) for x in re.findall(r"\d+", user)]
-            arguments = dict(zip(names, numbers, strict=False))
-            call = {
-                "id": "call_0",
-                "type": "function",
-                "function": {"name": function["name"], "arguments": json.dumps(arguments)},
-            }
-            message = {"role": "assistant", "content": "", "tool_calls": [call]}
+            arguments = json.dumps(dict(zip(names, numbers, strict=False)))
+            calls = (ToolCall(id="call_0", name=function["name"], arguments=arguments),)
+            answer = ""
         else:
             answer = tool_results[-1].get("content", "") if tool_results else solve(user) or "I don't know."
             if int(hashlib.sha256(user.encode()).hexdigest(), 16) % 100 < self.wrong_pct:
                 answer = f"{answer}1"
-            message = {"role": "assistant", "content": answer}
-        completion_tokens = len((message["content"] or "x").split())
-        choice: dict[str, Any] = {
-            "index": 0,
-            "message": message,
-            "finish_reason": "tool_calls" if tools and not tool_results else "stop",
-        }
-        if body.get("logprobs"):
-            choice["logprobs"] = {
-                "content": [{"token": t, "logprob": -0.1} for t in (message["content"] or "x").split()]
-            }
-        choices = [{**choice, "index": i} for i in range(body.get("n") or 1)]
+        words = (answer or "x").split()
+        logprobs = [(word, -0.1) for word in words] if body.get("logprobs") else None
+        finish = "tool_calls" if calls else "stop"
+        choices = [choice_json(i, answer, calls, finish, logprobs) for i in range(body.get("n") or 1)]
         prompt_tokens = sum(len(str(m.get("content") or "").split()) for m in messages)
-        return {
-            "id": f"chatcmpl-{self.requests}",
-            "object": "chat.completion",
-            "model": body.get("model", "stub"),
-            "choices": choices,
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens * len(choices)},
-        }
+        return completion_json(body.get("model", "stub"), choices, usage_json(prompt_tokens, len(words) * len(choices)))
 
 
 def make_app(policy: StubPolicy | None = None) -> web.Application:
@@ -148,13 +133,13 @@ def make_app(policy: StubPolicy | None = None) -> web.Application:
     async def chat(request: web.Request) -> web.StreamResponse:
         policy.requests += 1
         if policy.requests <= policy.fail_first:
-            return web.json_response({"error": {"message": "stub: failing on purpose"}}, status=policy.fail_status)
+            return _error("stub: failing on purpose", policy.fail_status)
         try:
             body = await request.json()
             messages = body["messages"]
             assert isinstance(messages, list)
         except (ValueError, KeyError, AssertionError):
-            return web.json_response({"error": {"message": "body must be JSON with a 'messages' list"}}, status=400)
+            return _error("body must be JSON with a 'messages' list", 400)
         if policy.delay_s:
             await asyncio.sleep(policy.delay_s)
         fault = policy.fault()
@@ -165,7 +150,7 @@ def make_app(policy: StubPolicy | None = None) -> web.Application:
             return _reset(request)
         if fault in ("429", "5xx"):
             status = 429 if fault == "429" else (500, 502, 503)[policy.requests % 3]
-            return web.json_response({"error": {"message": f"stub: injected {status}"}}, status=status)
+            return _error(f"stub: injected {status}", status)
         reply = policy.reply(body)
         if fault == "malformed":
             data = json.dumps(reply).encode()
@@ -184,6 +169,11 @@ def make_app(policy: StubPolicy | None = None) -> web.Application:
     app.router.add_get("/v1/models", models)
     app.router.add_get("/models", models)
     return app
+
+
+def _error(message: str, status: int) -> web.Response:
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    return web.json_response(ApiError(message, status=status, type=kind).body(), status=status)
 
 
 def _reset(request: web.Request) -> web.StreamResponse:
