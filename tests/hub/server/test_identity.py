@@ -276,3 +276,16 @@ def test_the_upload_api_refuses_a_wheel_with_a_bad_record(hub: HubFixture) -> No
     )
     assert (status, code) == (400, "unsafe_archive")
     assert "RECORD check failed" in message and "acme_pkg/env.py" in message
+
+
+def test_two_spellings_of_one_member_are_refused() -> None:
+    _, data = wheel()
+    with pytest.raises(UnsafeArchive, match="appears twice"):
+        inspect("acme_pkg-0.1.0-py3-none-any.whl", rezip(data, {"acme_pkg//env.py": b"import os\n"}), Limits())
+
+
+@pytest.mark.parametrize("directory", ["acme_other-0.1.0.dist-info", "acme_pkg-0.2.0.dist-info", "acme_pkg.dist-info"])
+def test_a_dist_info_for_another_project_or_version_is_refused(hub: HubFixture, directory: str) -> None:
+    filename, data = make_wheel("acme", "pkg", dist_info=directory)
+    status, code, message = error(hub.upload(hub.user("acme"), filename, data, "acme", "pkg"))
+    assert (status, code) == (400, "bad_metadata") and directory in message, message

@@ -65,11 +65,13 @@ def make_wheel(
     *,
     extra: dict[str, bytes] | None = None,
     source: str | None = None,
+    dist_info: str | None = None,
     **meta: str,
 ) -> tuple[str, bytes]:
-    """(filename, bytes) of a valid wheel defining one environment `owner/name`."""
+    """(filename, bytes) of a valid wheel defining one environment `owner/name` (with a correct RECORD,
+    whatever `dist_info` directory it is given)."""
     package = f"{owner}_{name.replace('-', '_')}"
-    dist_info = f"{package}-{version}.dist-info"
+    dist_info = dist_info or f"{package}-{version}.dist-info"
     files = {
         f"{package}/__init__.py": b"",
         f"{package}/env.py": (source or ENV_SOURCE.format(owner=owner, name=name, version=version)).encode(),

@@ -9,6 +9,7 @@ filling memory or disk. Nothing is ever extracted by `tarfile`/`zipfile` helpers
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import gzip
 import io
 import stat
@@ -48,6 +49,8 @@ class Metadata:
     description_content_type: str = "text/markdown"
     entry_points: dict[str, str] = field(default_factory=dict)
     """`rlhub.environments` entry points (wheels only): name -> target."""
+    dist_info: str = ""
+    """The wheel's `{name}-{version}.dist-info` directory (wheels only)."""
 
 
 def check_member_name(name: str) -> None:
@@ -165,7 +168,10 @@ def inspect(filename: str, data: bytes, limits: Limits) -> Metadata:
     for name, content in walk(filename, data, limits):
         parts = PurePosixPath(name).parts
         if wheel:
-            members[str(PurePosixPath(name))] = member(content)
+            key = str(PurePosixPath(name))
+            if key in members:  # `a//b` and `a/b` would unpack to one file with two contents
+                raise UnsafeArchive(f"member {name!r} appears twice (as {key!r})")
+            members[key] = member(content)
             if parts[0].endswith(".dist-info"):
                 dist_infos.add(parts[0])
         if wheel and len(parts) == 2 and parts[0].endswith(".dist-info"):
@@ -181,15 +187,17 @@ def inspect(filename: str, data: bytes, limits: Limits) -> Metadata:
         raise UnsafeArchive(f"{filename} has {len(dist_infos)} .dist-info directories: {', '.join(sorted(dist_infos))}")
     if metadata is None:
         raise UnsafeArchive(f"{filename} has no {'*.dist-info/METADATA' if wheel else 'top-level PKG-INFO'}")
-    if wheel:
-        record_path = f"{next(iter(dist_infos))}/RECORD"
-        if record is None:
-            raise UnsafeArchive(f"{filename} has no {record_path}")
-        try:
-            verify_record(record_path, record, members)
-        except BadRecord as exc:
-            raise UnsafeArchive(f"RECORD check failed: {exc}") from None
-    return parse_metadata(metadata, entry_points)
+    parsed = parse_metadata(metadata, entry_points)
+    if not wheel:
+        return parsed
+    dist_info = next(iter(dist_infos))
+    if record is None:
+        raise UnsafeArchive(f"{filename} has no {dist_info}/RECORD")
+    try:
+        verify_record(f"{dist_info}/RECORD", record, members)
+    except BadRecord as exc:
+        raise UnsafeArchive(f"RECORD check failed: {exc}") from None
+    return dataclasses.replace(parsed, dist_info=dist_info)
 
 
 def parse_metadata(raw: bytes, entry_points: bytes | None = None) -> Metadata:

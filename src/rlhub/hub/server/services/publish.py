@@ -84,6 +84,20 @@ def check_filename(upload: Upload, normalized: str, version: Version) -> frozens
     return identity
 
 
+def _check_dist_info(directory: str, normalized: str, version: Version) -> None:
+    """Installers refuse a wheel whose `.dist-info` names another project or version; so does the hub."""
+    name, _, text = directory.removesuffix(".dist-info").rpartition("-")
+    try:
+        matches = canonicalize_name(name) == normalized and Version(text) == version
+    except InvalidVersion:
+        matches = False
+    if not matches:
+        raise HubError(
+            ErrorCode.bad_metadata,
+            f"the wheel's {directory} does not name {normalized} {version} (<name>-<version>.dist-info)",
+        )
+
+
 def env_ids(metadata: Metadata) -> list[str]:
     """`owner/name` ids named by the wheel's `rlhub.environments` entry points (keys are distributions)."""
     out = []
@@ -136,6 +150,8 @@ def validate(upload: Upload, limits: Limits) -> Checked:
         raise HubError(ErrorCode.bad_metadata, f"metadata names {metadata.name!r}, the upload says {upload.name!r}")
     if _parse_version(metadata.version) != version:
         raise HubError(ErrorCode.bad_metadata, f"metadata version {metadata.version!r} differs from {upload.version!r}")
+    if upload.filetype == "bdist_wheel":
+        _check_dist_info(metadata.dist_info, env.distribution, version)
     return Checked(env, version, identity, metadata, digest)
 
 
