@@ -319,6 +319,14 @@ def push_results(
             return await client.push_results(log, model), client.url
 
     result, url = asyncio.run(run())
+    if not result.verified:
+        console.print(
+            f"result #{result.id}: {result.model} on {result.owner}/{result.name}@{result.version} claims "
+            f"{result.score:.3f} ± {result.stderr:.3f} (n={result.n}); {result.note or 'not verified'}; "
+            "it is not on the leaderboard",
+            highlight=False,
+        )
+        return
     console.print(
         f"result #{result.id}: {result.model} on {result.owner}/{result.name}@{result.version} scored "
         f"{result.score:.3f} ± {result.stderr:.3f} (n={result.n}, re-scored by the hub)",

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.hub.server.conftest import HubFixture, free_port
+from tests.hub.server.conftest import HubFixture, LiveHub, free_port
 from tests.hub.server.test_checks_and_results import make_log, run_checks
 from tests.hub.server.wheels import ENV_SOURCE, make_wheel, upload_form
 
@@ -188,3 +188,23 @@ def _answers(url: str) -> bool:
         return httpx.get(url + "/api/v1/health").status_code == 200
     except httpx.TransportError:
         return False
+
+
+@pytest.mark.usefixtures("no_bwrap")
+def test_push_results_says_not_verified(
+    live_hub: LiveHub, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    from rlhub.cli import hub as hub_cli
+    from rlhub.cli.main import main
+
+    monkeypatch.setattr(hub_cli, "console", Console(width=300))
+    log = make_log(tmp_path, "evalco", "adder")
+    token = publish_marker_env(live_hub.fixture, tmp_path / "ran")
+    with pytest.raises(SystemExit) as done:
+        main(["push-results", str(log), "--hub", live_hub.url, "--token", token])
+    out = capsys.readouterr().out
+    assert done.value.code == 0, out
+    assert "claims 0.500" in out and "; not verified: no sandbox on this server" in out, out
+    assert "re-scored" not in out and "leaderboard:" not in out
