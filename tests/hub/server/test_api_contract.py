@@ -104,3 +104,37 @@ def test_private_takes_only_json_booleans(hub: HubFixture, value: object) -> Non
 def test_ids_out_of_range_are_a_422(hub: HubFixture, path: str) -> None:
     response = hub.client.get(path)
     assert response.status_code == 422, response.text
+
+
+def test_a_long_yank_reason_is_a_422_on_every_database(hub: HubFixture) -> None:
+    token = hub.user("acme")
+    hub.publish(token, "acme", "demo")
+    url = "/api/v1/envs/acme/demo/versions/0.1.0/yank"
+    response = hub.client.post(url, json={"reason": "x" * 513}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"version": "1." + ".".join(["0"] * 40)}, "bad_metadata"),
+        ({"name": "n" + "-x" * 40}, "bad_name"),
+        ({"requires_python": ">=3.11," + ",".join(["!=3.12.0"] * 30)}, "bad_metadata"),
+        ({"content_type": "text/markdown; " + "x" * 200}, "bad_metadata"),
+        ({"tags": "." + ".".join(f"py3{i}" for i in range(80))}, "invalid"),
+    ],
+)
+def test_fields_longer_than_their_columns_are_a_400_on_every_database(
+    hub: HubFixture, change: dict[str, str], code: str
+) -> None:
+    from tests.hub.server.wheels import make_wheel
+
+    version = change.get("version", "0.1.0")
+    name = change.get("name", "demo")
+    meta = {key: change[key] for key in ("requires_python", "content_type") if key in change}
+    filename, data = make_wheel("acme", name, version, **meta)
+    if "tags" in change:
+        filename = filename.replace("-py3-", f"-py3{change['tags']}-")
+    response = hub.upload(hub.user("acme"), filename, data, "acme", name, version)
+    assert response.status_code == 400, response.text
+    assert ErrorResponse.model_validate(response.json()).error.code.value == code, response.text

@@ -43,6 +43,8 @@ def metadata(
     summary: str = "A demo environment",
     keywords: str = "math,demo",
     readme: str = README,
+    requires_python: str = ">=3.11",
+    content_type: str = "text/markdown",
 ) -> str:
     return (
         "Metadata-Version: 2.1\n"
@@ -51,9 +53,9 @@ def metadata(
         f"Summary: {summary}\n"
         "License: Apache-2.0\n"
         f"Keywords: {keywords}\n"
-        "Requires-Python: >=3.11\n"
+        f"Requires-Python: {requires_python}\n"
         "Requires-Dist: rlhub>=0.1\n"
-        "Description-Content-Type: text/markdown\n"
+        f"Description-Content-Type: {content_type}\n"
         f"\n{readme}"
     )
 

@@ -180,7 +180,7 @@ class SearchResponse(Reply):
 
 
 class YankRequest(Frozen):
-    reason: str = ""
+    reason: str = Field(default="", max_length=512)
 
 
 class StarState(Reply):

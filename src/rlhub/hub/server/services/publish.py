@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -23,7 +24,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from rlhub.core.errors import InvalidId
 from rlhub.core.ids import EnvId
@@ -84,6 +85,14 @@ def check_filename(upload: Upload, normalized: str, version: Version) -> frozens
     return identity
 
 
+def _fits(what: str, value: str | None, column: InstrumentedAttribute[Any], code: ErrorCode) -> None:
+    """A value longer than its column is refused here (PostgreSQL would fail the insert; SQLite would
+    store it whole), with the column's own limit."""
+    limit = column.property.columns[0].type.length
+    if value is not None and len(value) > limit:
+        raise HubError(code, f"{what} is {len(value)} characters long (limit {limit})")
+
+
 def _check_dist_info(directory: str, normalized: str, version: Version) -> None:
     """Installers refuse a wheel whose `.dist-info` names another project or version; so does the hub."""
     name, _, text = directory.removesuffix(".dist-info").rpartition("-")
@@ -135,7 +144,10 @@ def validate(upload: Upload, limits: Limits) -> Checked:
         env = split_distribution(upload.name)
     except InvalidId as exc:
         raise HubError(ErrorCode.bad_name, str(exc)) from None
+    _fits("the project name", env.name, Project.name, ErrorCode.bad_name)
     version = _parse_version(upload.version)
+    _fits("the version", str(version), VersionRow.version, ErrorCode.bad_metadata)
+    _fits("the filename", upload.filename, File.filename, ErrorCode.invalid)
     identity = check_filename(upload, env.distribution, version)
     digest = hashlib.sha256(upload.content).hexdigest()
     if upload.sha256_digest and upload.sha256_digest.lower() != digest:
@@ -152,6 +164,13 @@ def validate(upload: Upload, limits: Limits) -> Checked:
         raise HubError(ErrorCode.bad_metadata, f"metadata version {metadata.version!r} differs from {upload.version!r}")
     if upload.filetype == "bdist_wheel":
         _check_dist_info(metadata.dist_info, env.distribution, version)
+    _fits("Requires-Python", metadata.requires_python, VersionRow.requires_python, ErrorCode.bad_metadata)
+    _fits(
+        "Description-Content-Type",
+        metadata.description_content_type,
+        VersionRow.readme_content_type,
+        ErrorCode.bad_metadata,
+    )
     return Checked(env, version, identity, metadata, digest)
 
 
