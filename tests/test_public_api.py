@@ -7,8 +7,8 @@ import rlhub
 
 PUBLIC = {
     "CheckReport", "Completion", "ConfigError", "EnvNotFound", "Environment", "Message", "ModelClient",
-    "ModelError", "MultiTurnEnv", "RlhubError", "Rollout", "Rubric", "Sampling", "Score", "ScoreStatus",
-    "SingleTurnEnv", "State", "Task", "ToolCall", "ToolEnv", "ToolSpec", "__version__", "check_env",
+    "ModelError", "MultiTurnEnv", "RlhubError", "Rollout", "Rubric", "Runtime", "Sampling", "Score", "ScoreStatus",
+    "SingleTurnEnv", "State", "Task", "ToolCall", "ToolEnv", "ToolSpec", "WorkspaceEnv", "__version__", "check_env",
     "environment", "load", "registered",
 }  # fmt: skip
 

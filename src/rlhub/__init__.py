@@ -5,6 +5,7 @@ The public API is the names in `__all__`; everything else lives in subpackages b
 light: no torch, sympy or web framework is loaded until a feature needs it.
 """
 
+from rlhub.agentic import WorkspaceEnv
 from rlhub.core import (
     CheckReport,
     Completion,
@@ -33,6 +34,7 @@ from rlhub.core import (
     load,
     registered,
 )
+from rlhub.verify.runtime import Runtime
 
 __version__ = "0.1.0"
 
@@ -50,6 +52,7 @@ __all__ = [
     "RlhubError",
     "Rollout",
     "Rubric",
+    "Runtime",
     "Sampling",
     "Score",
     "ScoreStatus",
@@ -59,6 +62,7 @@ __all__ = [
     "ToolCall",
     "ToolEnv",
     "ToolSpec",
+    "WorkspaceEnv",
     "__version__",
     "check_env",
     "environment",

@@ -278,6 +278,11 @@ def _execute(req: dict[str, Any], own_pid_ns: int) -> dict[str, Any]:
 def main() -> None:
     for name in ("exit", "quit"):  # what `site` would have added
         setattr(builtins, name, _sitebuiltins.Quitter(name, "Ctrl-D (i.e. EOF)"))
+    for arg in sys.argv:
+        if arg.startswith("--site="):  # a runtime's site-packages (read-only), .pth files included
+            import site
+
+            site.addsitedir(arg[len("--site=") :])
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
     gc.freeze()  # a collection in an execution must not touch (and so copy) every page inherited from here
     _send({"ready": True, "pid": os.getpid()})

@@ -42,6 +42,7 @@ from typing import Any, Literal
 from rlhub.core.errors import RlhubError
 from rlhub.core.types import Frozen
 from rlhub.verify import cgroups, seccomp
+from rlhub.verify.runtime import MOUNT, BuiltRuntime, Runtime
 
 ExecStatus = Literal["ok", "error", "timeout", "oom", "output_limit", "killed"]
 
@@ -50,6 +51,10 @@ _HEADER = struct.Struct(">I")
 _GRACE_S = 5.0
 """Extra host-side wait before a fork server that does not answer is presumed hung and replaced."""
 _ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+WORKSPACE = "/workspace"
+"""Where a session's workspace is mounted inside the sandbox."""
+RUNTIME = MOUNT
+"""Where a runtime's virtual environment is mounted (read-only) inside the sandbox."""
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "alternatives", "mime.types")
 
 
@@ -109,8 +114,12 @@ def find_bwrap() -> str:
     return path
 
 
-def bwrap_args(bwrap: str, python: str, *, root: bool) -> list[str]:
-    """The bubblewrap command line shared by every worker: what the sandbox can see and do."""
+def bwrap_args(
+    bwrap: str, python: str, *, root: bool, runtime: BuiltRuntime | None = None, workspace_mb: int | None = None
+) -> list[str]:
+    """The bubblewrap command line shared by every worker: what the sandbox can see and do. A `runtime` is
+    mounted read-only at its own path with its `bin/` first on PATH; `workspace_mb` adds a tmpfs of that
+    size at `/workspace` that lives as long as the worker (a `rlhub.verify.workspace.Session`)."""
     args = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc"]
     args += ["--unshare-uts", "--hostname", "sandbox", "--unshare-cgroup-try", "--ro-bind", "/usr", "/usr"]
     for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -122,18 +131,30 @@ def bwrap_args(bwrap: str, python: str, *, root: bool) -> list[str]:
     for name in _ETC:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     prefix = Path(python).resolve().parent.parent
-    if not str(prefix).startswith("/usr/"):  # e.g. pyenv under /root: traversable parents, read-only prefix
-        for parent in reversed(prefix.parents[:-1]):
-            args += ["--perms", "0755", "--dir", str(parent)]
-        args += ["--ro-bind", str(prefix), str(prefix)]
+    if not str(prefix).startswith("/usr/"):  # e.g. pyenv under /root
+        args += _ro_bind_at_own_path(prefix)
+    env = dict(_ENV)
+    if runtime is not None:  # at a fixed path: the host's (often under /tmp or /root) would be hidden or leak
+        args += ["--dir", str(RUNTIME.parent), "--ro-bind", str(runtime.prefix), str(RUNTIME)]
+        env |= {"PATH": f"{RUNTIME}/bin:{env['PATH']}", "VIRTUAL_ENV": str(RUNTIME)}
     args += ["--proc", "/proc", "--dev", "/dev", "--dir", "/tmp", "--chdir", "/tmp", "--clearenv"]
-    for key, value in _ENV.items():
+    if workspace_mb is not None:
+        args += ["--perms", "1777", "--size", str(workspace_mb << 20), "--tmpfs", WORKSPACE]
+    for key, value in env.items():
         args += ["--setenv", key, value]
     if root:  # the fork server needs these to build per-execution namespaces and drop to its uid
         args += ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
         args += ["--unshare-user", "--uid", "0", "--gid", "0", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETFCAP"]
     return args
+
+
+def _ro_bind_at_own_path(path: Path) -> list[str]:
+    """Bind `path` read-only where it is on the host, its parents made traversable (nothing else of them)."""
+    args = []
+    for parent in reversed(path.parents[:-1]):
+        args += ["--perms", "0755", "--dir", str(parent)]
+    return [*args, "--ro-bind", str(path), str(path)]
 
 
 def base_python() -> str:
@@ -272,20 +293,36 @@ class SandboxPool:
     """A warm pool of sandboxed fork servers. Thread-safe; `run` blocks while all workers are busy.
 
     `workers` defaults to twice the number of CPUs (so that one worker's round trip overlaps another's
-    execution). Use it as a context manager or call `close()`.
+    execution). A `runtime` with packages is built first (`Runtime.build`) and every program can import
+    them. Use it as a context manager or call `close()`.
     """
 
-    def __init__(self, workers: int | None = None, *, bwrap: str | None = None, python: str | None = None):
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        bwrap: str | None = None,
+        python: str | None = None,
+        runtime: Runtime | None = None,
+        workspace_mb: int | None = None,
+    ):
         self.size = workers or 2 * (os.cpu_count() or 1)
         self.python = python or base_python()
         root = os.geteuid() == 0
-        self._bwrap = bwrap_args(bwrap or find_bwrap(), self.python, root=root)
+        self.runtime = runtime.build() if runtime is not None and runtime.python_packages else None
+        self._bwrap = bwrap_args(
+            bwrap or find_bwrap(), self.python, root=root, runtime=self.runtime, workspace_mb=workspace_mb
+        )
+        self.replaced = 0
+        """Workers that died or hung and were replaced (with them, anything a session kept in /workspace)."""
         try:
             self._outer_filter = seccomp.program(namespaces=False)
             inner = f"--seccomp={seccomp.program(namespaces=True).hex()}"
         except seccomp.UnsupportedArchitecture as exc:
             raise SandboxError(f"the sandbox cannot filter syscalls here: {exc}") from exc
         self._command = [self.python, "-I", "-S", "-c", _SERVER.read_text(), inner, *([] if root else ["--user-ns"])]
+        if self.runtime is not None:
+            self._command.append(f"--site={RUNTIME / self.runtime.site_packages.relative_to(self.runtime.prefix)}")
         if cgroups.tier() != "rlimit":
             cgroups.sweep()
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
@@ -348,6 +385,7 @@ class SandboxPool:
             answer = {"error": f"cgroup: {exc}"}
         if answer is None or "error" in answer:
             self._discard(worker)
+            self.replaced += 1
             if not self._closed:
                 replacement = self._spawn()
                 replacement.wait_ready(30.0)
@@ -416,18 +454,18 @@ def _exit_status(code: int, stderr: str) -> ExecStatus:
     return "oom" if lines and lines[-1].startswith("MemoryError") else "error"
 
 
-_default: SandboxPool | None = None
+_defaults: dict[Runtime, SandboxPool] = {}
 _default_lock = threading.Lock()
 
 
-def default_pool() -> SandboxPool:
-    """The process-wide pool behind `run`, started on first use and closed at exit."""
-    global _default
+def default_pool(runtime: Runtime = Runtime()) -> SandboxPool:
+    """The process-wide pool of `runtime` behind `run`, started on first use and closed at exit."""
     with _default_lock:
-        if _default is None or _default._pid != os.getpid():  # none yet, or the parent's before a fork
-            _default = SandboxPool()
-            atexit.register(_default.close)
-        return _default
+        pool = _defaults.get(runtime)
+        if pool is None or pool._pid != os.getpid():  # none yet, or the parent's before a fork
+            pool = _defaults[runtime] = SandboxPool(runtime=runtime)
+            atexit.register(pool.close)
+        return pool
 
 
 def limits_tier() -> cgroups.Tier:
@@ -437,9 +475,10 @@ def limits_tier() -> cgroups.Tier:
     return cgroups.tier()
 
 
-def run(code: str, *, stdin: str = "", timeout_s: float, memory_mb: int) -> ExecResult:
-    """Run untrusted Python `code` in the shared sandbox pool. See `SandboxPool.run` for more limits."""
-    return default_pool().run(code, stdin=stdin, timeout_s=timeout_s, memory_mb=memory_mb)
+def run(code: str, *, stdin: str = "", timeout_s: float, memory_mb: int, runtime: Runtime = Runtime()) -> ExecResult:
+    """Run untrusted Python `code` in the shared sandbox pool of `runtime` (default: the standard library
+    only). See `SandboxPool.run` for more limits."""
+    return default_pool(runtime).run(code, stdin=stdin, timeout_s=timeout_s, memory_mb=memory_mb)
 
 
 def run_trusted(code: str, *, stdin: str = "", timeout_s: float, memory_mb: int) -> ExecResult:
@@ -482,6 +521,8 @@ def run_batch(jobs: Sequence[Job], pool: SandboxPool | None = None) -> list[Exec
 
 
 __all__ = [
+    "RUNTIME",
+    "WORKSPACE",
     "ExecResult",
     "ExecStatus",
     "Job",
