@@ -54,12 +54,14 @@ def warm_start(work: Path, steps: int) -> Path:
 
 def accuracy(model_dir: Path, tasks: int) -> float:
     from rlhub.core.registry import load
-    from rlhub.train.client import LocalModelClient
-    from rlhub.train.episodes import evaluate
+    from rlhub.train.common import evaluate
     from rlhub.train.modeling import load_policy
 
     env = load("rlhub/arithmetic", digits=DIGITS, instruction=False)
-    return evaluate(env, LocalModelClient(load_policy(model_dir, DEVICE), max_tokens=5), "test", tasks, 7).accuracy
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = config(Path(tmp), model_dir)
+        policy = load_policy(model_dir, DEVICE)
+        return evaluate(cfg, env, policy, model_dir.parent.name, tasks, 7, Path(tmp) / "eval.jsonl").accuracy
 
 
 def run_rlhub(work: Path, init: Path, steps: int, prompts: int, group: int) -> tuple[float, Path]:

@@ -45,6 +45,7 @@ def test_metrics_by_hand() -> None:
     # clustered by task: task means 0.5 and 0.0 -> std 0.3536, / sqrt(2)
     assert m.stderr == pytest.approx(math.sqrt(0.125) / math.sqrt(2))
     assert m.pass_at_k == {"pass@1": pytest.approx(0.25), "pass@2": pytest.approx(0.5)}
+    assert m.accuracy == m.pass_at_k["pass@1"]  # one correct of four: the accuracy every report shows
     assert m.by_tag["easy"].mean == pytest.approx(0.5) and m.by_tag["hard"].count == 2
     assert m.score_status == {"correct": 1, "incorrect": 2}
     assert m.rollout_status == {"ok": 3, "timeout": 1}
@@ -52,4 +53,4 @@ def test_metrics_by_hand() -> None:
 
 def test_metrics_of_nothing() -> None:
     m = compute_metrics([])
-    assert m.count == 0 and m.mean == 0.0 and m.pass_at_k == {}
+    assert m.count == 0 and m.mean == 0.0 and m.pass_at_k == {} and m.accuracy == 0.0

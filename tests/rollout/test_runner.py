@@ -12,7 +12,7 @@ from rlhub.core.errors import LogError, ModelError, RetryableModelError
 from rlhub.core.types import SCHEMA_VERSION, Completion, Message, Sampling, ToolSpec
 from rlhub.rollout import MockClient, OpenAIClient, RunConfig, ScriptedClient, compute_metrics, read_log, rescore, run
 from rlhub.rollout.log import LogHeader, LogWriter
-from rlhub.rollout.runner import make_header
+from rlhub.rollout.runner import collect, make_header
 from rlhub.rollout.stub_server import FAULTS, StubPolicy, serve_stub, solve
 
 
@@ -326,3 +326,17 @@ async def test_a_cancelled_run_writes_nothing_after_it_stops(tmp_path: Path) -> 
         await asyncio.sleep(0.05)
     loop.set_exception_handler(None)
     assert problems == []
+
+
+async def test_collect_returns_rollouts_in_task_order_with_their_model_calls_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training's use of the engine: no log, task-major order (a GRPO group is r neighbours), and
+    each rollout keeps its completions (token ids when the client gives them) though logs do not."""
+    monkeypatch.chdir(tmp_path)
+    env = Add()
+    tokens = Completion(message=Message.assistant("7"), token_ids=(7,), logprobs=(-0.5,), prompt_token_ids=(1, 2))
+    rollouts = await collect(env, ScriptedClient(lambda messages: tokens), config(n=5, r=3, start=4, split="train"))
+    assert [(r.task.index, r.sample) for r in rollouts] == [(i, s) for i in range(4, 9) for s in range(3)]
+    assert all(r.completions == (tokens,) and r.score is not None for r in rollouts)
+    assert "completions" not in rollouts[0].model_dump_json() and not list(tmp_path.iterdir())

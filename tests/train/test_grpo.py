@@ -1,17 +1,17 @@
 """GRPO end to end on tiny models: runs, resumes bit-exactly, repeats with a seed, trains tool episodes."""
 
-import asyncio
 import json
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from rlhub.core.types import Sampling
+from rlhub.core.errors import RlhubError
+from rlhub.rollout.mock import ScriptedClient
+from rlhub.rollout.runner import Collector
 from rlhub.train.client import LocalModelClient
 from rlhub.train.common import prepare
-from rlhub.train.episodes import run_episodes
-from rlhub.train.grpo import Sequence, to_sequences, train_grpo, update
+from rlhub.train.grpo import Sequence, groups, to_sequences, train_grpo, turns, update
 from rlhub.train.losses import group_advantages
 from rlhub.train.modeling import load_policy
 
@@ -59,16 +59,19 @@ def test_dynamic_sampling_drops_flat_groups(tmp_path, tiny_path):
 def test_tool_episodes_train_turn_by_turn(tmp_path, double_env, tool_model_path):
     policy = load_policy(tool_model_path, "cpu")
     client = LocalModelClient(policy, max_tokens=8, generator=torch.Generator().manual_seed(0))
-    tasks = [double_env.task(i) for i in range(3)]
-    scored = asyncio.run(run_episodes(double_env, client, tasks, 2, Sampling(temperature=1.0)))
-    for s in scored:
-        assistant = [m for m in s.messages if m.role == "assistant"]
-        assert len(s.turns) == len(assistant) >= 1
-        for turn, message in zip(s.turns, assistant, strict=True):
-            assert policy.decode(turn.ids) == message.content  # the loss sees exactly the model's tokens
-    rewards = torch.tensor([s.score.value for s in scored]).view(3, 2)
-    sequences = to_sequences(scored, group_advantages(rewards), torch.ones(3, dtype=torch.bool), 2)
-    assert len(sequences) == sum(len(s.turns) for s in scored)
+    config = groups(small_config(tmp_path, tool_model_path, env=DOUBLE, **{"grpo.prompts": 3, "grpo.group": 2}))
+    with Collector(double_env, client, config) as collect:
+        rollouts = collect(0)
+    assert [(r.task.index, r.sample) for r in rollouts] == [(t, s) for t in range(3) for s in range(2)]
+    for r in rollouts:
+        assistant = [m for m in r.messages if m.role == "assistant"]
+        assert len(turns(r)) == len(assistant) >= 1
+        for (prompt, ids, logps), message in zip(turns(r), assistant, strict=True):
+            assert policy.decode(ids) == message.content  # the loss sees exactly the model's tokens
+            assert len(logps) == len(ids) and prompt[-1] == policy.tokenizer.convert_tokens_to_ids("<|assistant|>")
+    rewards = torch.tensor([r.reward for r in rollouts]).view(3, 2)
+    sequences = to_sequences(rollouts, group_advantages(rewards), torch.ones(3, dtype=torch.bool), 2)
+    assert len(sequences) == sum(len(turns(r)) for r in rollouts)
     result = train_grpo(small_config(tmp_path, tool_model_path, env=DOUBLE, **{"env.max_tokens": 8}))
     assert result.steps == 2
 
@@ -85,3 +88,18 @@ def test_skipping_zero_advantage_sequences_changes_nothing(tmp_path, tiny_path):
     update(runs[1], batch, runs[1].policy)  # a reference model (beta 0) turns skipping off
     a, b = (dict(r.policy.model.named_parameters()) for r in runs)
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_failed_rollout_stops_training_loudly(tmp_path, add_env, tiny_path):
+    """A rollout that failed has no tokens and reward 0: training on it would be a silent wrong result."""
+    replies = ["2"] * 15 + [ValueError("the environment broke")]
+    config = groups(small_config(tmp_path, tiny_path))
+    with Collector(add_env, ScriptedClient(replies), config) as collect, pytest.raises(RlhubError, match="1 of 16"):
+        collect(0)
+
+
+def test_a_client_without_token_ids_cannot_train(tmp_path, add_env, tiny_path):
+    with Collector(add_env, ScriptedClient(lambda messages: "2"), groups(small_config(tmp_path, tiny_path))) as collect:
+        rollouts = collect(0)
+    with pytest.raises(ValueError, match="needs token ids"):
+        turns(rollouts[0])

@@ -8,7 +8,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 from rlhub.core.errors import ConfigError
 from rlhub.core.types import Message, Sampling
-from rlhub.train.client import LocalModelClient, record
+from rlhub.train.client import LocalModelClient
 from rlhub.train.generate import completion_logprobs, sample
 from rlhub.train.modeling import build_tokenizer, load_policy, parameter_count
 
@@ -64,7 +64,7 @@ def test_greedy_sampling_is_deterministic_and_padding_free(tiny_path):
     assert alone.ids == batched.ids  # left padding does not change a row's result
 
 
-async def test_client_batches_concurrent_requests_and_records_turns(tiny_path):
+async def test_client_batches_concurrent_requests_and_returns_tokens(tiny_path):
     policy = load_policy(tiny_path, "cpu")
     client = LocalModelClient(policy, max_tokens=4, generator=torch.Generator().manual_seed(1))
     calls = []
@@ -77,16 +77,15 @@ async def test_client_batches_concurrent_requests_and_records_turns(tiny_path):
     client._run = spy
 
     async def one(i):
-        turns = record()
         [completion] = await client.complete([Message.user(f"{i}+1=")], sampling=Sampling(temperature=1.0))
-        return turns, completion
+        return i, completion
 
     results = await asyncio.gather(*(one(i) for i in range(10)))
     assert calls == [10]
-    for turns, completion in results:
-        assert len(turns) == 1
-        assert list(completion.token_ids) == turns[0].ids
-        assert completion.usage.completion_tokens == len(turns[0].ids) <= 4
+    for i, completion in results:
+        assert list(completion.prompt_token_ids) == policy.encode_prompt([Message.user(f"{i}+1=")])
+        assert policy.decode(list(completion.token_ids)) == completion.message.content
+        assert completion.usage.completion_tokens == len(completion.token_ids) == len(completion.logprobs) <= 4
 
 
 def test_shared_prompts_give_the_same_logprobs_and_gradients(tiny_path):

@@ -23,7 +23,10 @@ def test_pipeline_writes_evaluations_summary_and_curve(tmp_path, tiny_path):
     for name, evaluation in (("sft", result.before), ("grpo", result.after)):
         log = read_log(out / f"eval-{name}.jsonl")
         assert log.header.model == name and log.header.split == "test" and len(log.rollouts) == 20
-        assert log.footer is not None and log.footer.metrics.mean == pytest.approx(evaluation.mean_reward)
+        assert log.footer is not None and log.footer.metrics == evaluation
+        assert summary[f"accuracy_{'before' if name == 'sft' else 'after'}"] == log.footer.metrics.accuracy
+        shown = CliRunner().invoke(app, ["view", str(out / f"eval-{name}.jsonl")])
+        assert shown.exit_code == 0 and f"model {name}" in shown.output and "pass@1" in shown.output
     assert (out / "curve.png").stat().st_size > 1000
 
 

@@ -4,7 +4,10 @@ import json
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
+from rlhub.cli.main import app
+from rlhub.rollout.log import read_log
 from rlhub.train.common import prepare
 from rlhub.train.sft import batches, jsonl_examples, packed_loss, sequence_loss, train_sft
 
@@ -86,3 +89,8 @@ def test_validation_threshold_stops_early(tmp_path, tiny_path):
     config = small_config(tmp_path, tiny_path, **overrides, **{"sft.eval_every": 10, "sft.stop_at": 0.25})
     result = train_sft(config)
     assert result.val_accuracy >= 0.25 and result.steps < 300
+    log = read_log(tmp_path / "out" / "val" / f"step-{result.steps}.jsonl")  # each validation is a rollout log
+    assert log.header.split == "test" and log.header.seed == 1 and log.header.sampling.temperature == 0
+    assert log.footer is not None and log.footer.metrics.accuracy == result.val_accuracy and len(log.rollouts) == 8
+    shown = CliRunner().invoke(app, ["view", str(log.path)])
+    assert shown.exit_code == 0 and f"model out-step-{result.steps}" in shown.output

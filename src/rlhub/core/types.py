@@ -116,13 +116,15 @@ class Usage(Frozen):
 
 
 class Completion(Frozen):
-    """One choice returned by a model. Token ids and logprobs are filled when the client has them."""
+    """One choice returned by a model. Token ids (of the prompt as the model read it and of the
+    completion) and the completion's logprobs are filled when the client has them: training needs them."""
 
     message: Message
     finish_reason: str | None = None
     usage: Usage = Usage()
     logprobs: tuple[float, ...] | None = None
     token_ids: tuple[int, ...] | None = None
+    prompt_token_ids: tuple[int, ...] | None = None
 
 
 def _as_messages(value: Any) -> Any:
@@ -210,6 +212,9 @@ class Rollout(Frozen):
     usage: Usage = Usage()
     duration_s: float = 0.0
     attempts: int = 1
+    completions: tuple[Completion, ...] = Field(default=(), exclude=True)
+    """The episode's model calls, with token ids and logprobs when the client has them: what a trainer
+    learns from. Held in memory only; a log keeps the messages, which is all that scoring reads."""
 
     @property
     def key(self) -> tuple[str, int]:

@@ -5,6 +5,8 @@
   independent): std of the per-task means / sqrt(tasks). With one sample per task it is the usual one.
 - `pass_at_k`: the unbiased estimator of Chen et al. (2021), 1 - C(n-c, k) / C(n, k) per task, averaged
   over tasks with at least k samples; a sample passes when its score status is `correct`.
+- `accuracy`: pass@1, the share of correct samples (averaged per task): the one accuracy that
+  evaluations, training logs and the pipeline report.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ class Metrics(Frozen):
     rollout_status: dict[str, int]
     prompt_tokens: int
     completion_tokens: int
+
+    @property
+    def accuracy(self) -> float:
+        """pass@1: the chance that one sample of a task is correct (0 for an empty run)."""
+        return self.pass_at_k.get("pass@1", 0.0)
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

@@ -1,8 +1,8 @@
 """The async runner: n tasks x r samples through an environment and a model, logged as they finish.
 
 `concurrency` worker coroutines pull (task, sample) jobs from one queue, so at most that many episodes
-are in flight; they start 512 at a time, 50 ms apart, so that thousands of new connections do not
-overflow the server's listen backlog at once (a dropped SYN costs a second or more).
+are in flight; they start 512 at a time, `ramp_pause_s` (50 ms) apart, so that thousands of new
+connections do not overflow the server's listen backlog at once (a dropped SYN costs a second or more).
 
 Model requests that fail with a `RetryableModelError` are retried with exponential backoff and
 jitter; an episode that still fails, or runs past `timeout_s`, is recorded with status `error` /
@@ -11,11 +11,16 @@ coroutine moves straight on, so slow verifiers never hold a generation slot. Eve
 appended to the log when scored. Running the same run (equal header identity) on the same log
 resumes it: pairs already `ok` are skipped, failed ones retried, and when the run finishes the log is
 compacted to one record per pair, so a finished log holds every (task, sample) exactly once.
+
+Training runs the same engine without a log: `collect` returns the rollouts with their model calls'
+token ids and logprobs, and a `Collector` keeps one event loop and one scoring pool for a trainer's
+steps.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import resource
 import time
@@ -27,7 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rlhub.core.env import Environment
-from rlhub.core.errors import LogError, ModelError, RetryableModelError
+from rlhub.core.errors import LogError, ModelError, RetryableModelError, RlhubError
 from rlhub.core.model import ModelClient
 from rlhub.core.types import Completion, Message, Rollout, RolloutStatus, Sampling, Score, Task, ToolSpec
 from rlhub.rollout.log import LogFooter, LogHeader, LogWriter, RunLog, env_hash, read_log
@@ -37,7 +42,6 @@ from rlhub.rollout.scoring import ScorePool
 
 T = TypeVar("T")
 _RAMP_STEP = 512
-_RAMP_PAUSE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class RunConfig:
     max_backoff_s: float = 30.0
     timeout_s: float | None = 600.0
     score_workers: int = 2
+    ramp_pause_s: float = 0.05
+    """Pause after each 512 episodes started; 0 for an in-process model, which batches them all at once."""
     progress: bool | None = None
     """Show the progress bar: None means when stderr is a terminal."""
 
@@ -191,7 +197,14 @@ async def run(
             return existing
         else:
             header = existing.header
-        rollouts, footer = await _generate(env, client, config, writer, previous, jobs)
+        results, elapsed = await _generate(env, client, config, writer, previous, jobs)
+        rollouts = list(results.values())
+        footer = LogFooter(
+            finished_at=_now(),
+            duration_s=elapsed,
+            rollouts_per_s=len(jobs) / elapsed if elapsed > 0 else 0.0,
+            metrics=compute_metrics(rollouts),
+        )
         if existing:  # retried rollouts replace their failed records, an older footer goes
             writer.compact(footer)
         else:
@@ -199,15 +212,65 @@ async def run(
     return RunLog(path=out, header=header, rollouts=rollouts, footer=footer)
 
 
+async def collect(
+    env: Environment, client: ModelClient, config: RunConfig, *, scorer: ScorePool | None = None
+) -> list[Rollout]:
+    """The run's rollouts without a log, task by task and sample by sample, each with its model calls
+    (`Rollout.completions`: token ids and logprobs when the client gives them). `scorer` is a pool to
+    use and leave open; by default one is started and closed."""
+    tasks = env.tasks(config.n, config.split, config.seed, config.start)
+    jobs = [(t, s) for t in tasks for s in range(config.r)]
+    results, _ = await _generate(env, client, config, None, {}, jobs, scorer)
+    return [results[t.id, s] for t, s in jobs]
+
+
+class Collector:
+    """`collect` for a trainer, step after step: one event loop and one scoring pool for the whole run
+    (starting scoring processes costs a tenth of a second or more, a step may take less).
+
+    Training learns from every rollout, so one that failed (a model or environment error, a timeout)
+    raises instead of entering the batch with reward 0.
+    """
+
+    def __init__(self, env: Environment, client: ModelClient, config: RunConfig):
+        self.env = env
+        self.client = client
+        self.config = config
+        self._loop = asyncio.Runner(loop_factory=_loop_factory())
+        self._scorer = self._loop.run(ScorePool.start(env, config.score_workers))
+
+    def __call__(self, start: int) -> list[Rollout]:
+        """Rollouts of tasks `start` .. `start + n - 1`, `r` samples each."""
+        config = dataclasses.replace(self.config, start=start)
+        rollouts = self._loop.run(collect(self.env, self.client, config, scorer=self._scorer))
+        failed = [r for r in rollouts if r.status != "ok"]
+        if failed:
+            first = failed[0]
+            raise RlhubError(f"{len(failed)} of {len(rollouts)} rollouts failed; {first.task.id}: {first.error}")
+        return rollouts
+
+    def close(self) -> None:
+        self._loop.run(self._scorer.close())
+        self._loop.close()
+
+    def __enter__(self) -> Collector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 async def _generate(
     env: Environment,
     client: ModelClient,
     config: RunConfig,
-    writer: LogWriter,
+    writer: LogWriter | None,
     previous: dict[tuple[str, int], Rollout],
     jobs: list[tuple[Task, int]],
-) -> tuple[list[Rollout], LogFooter]:
-    """Run `jobs`, appending each rollout to the log; the run's rollouts (`previous` updated) and footer."""
+    pool: ScorePool | None = None,
+) -> tuple[dict[tuple[str, int], Rollout], float]:
+    """Run `jobs`, appending each rollout to the log when there is one; the run's rollouts (`previous`
+    updated) and the seconds they took. Scoring uses `pool` when given, else a pool of its own."""
     started = time.perf_counter()
     results: dict[tuple[str, int], Rollout] = dict(previous)
     finished = [r for r in previous.values() if r.status == "ok"]
@@ -215,11 +278,12 @@ async def _generate(
         len(finished) + len(jobs), len(finished), sum(r.reward for r in finished), enabled=config.progress
     )
     _raise_fd_limit(2 * config.concurrency + 256)
-    scorer = await ScorePool.start(env, config.score_workers)
+    scorer = pool or await ScorePool.start(env, config.score_workers)
     scoring: set[asyncio.Future[bytes]] = set()
 
     def record(rollout: Rollout) -> None:
-        writer.rollout(rollout)
+        if writer is not None:
+            writer.rollout(rollout)
         results[rollout.key] = rollout
         progress.advance(rollout.reward)
 
@@ -228,7 +292,8 @@ async def _generate(
         if stopped:  # cancelled: the log may be closed by now; the rollout runs again on resume
             return
         score = future.result()
-        writer.line(b'{"type":"rollout",' + job[1:-1] + b',"score":' + score + b"}")
+        if writer is not None:
+            writer.line(b'{"type":"rollout",' + job[1:-1] + b',"score":' + score + b"}")
         rollout = rollout.model_copy(update={"score": Score.model_validate_json(score)})
         results[rollout.key] = rollout
         progress.advance(rollout.reward)
@@ -259,6 +324,7 @@ async def _generate(
                     usage=episode.usage,
                     duration_s=time.perf_counter() - began,
                     attempts=model.retries + 1,
+                    completions=tuple(episode.completions),
                 )
                 job = rollout.model_dump_json(exclude={"score"}).encode()
                 future = scorer.score(job)
@@ -277,38 +343,35 @@ async def _generate(
     try:
         with progress:
             for i in range(min(config.concurrency, len(jobs))):
-                if i and i % _RAMP_STEP == 0:  # connection bursts stay within servers' listen backlogs
-                    await asyncio.sleep(_RAMP_PAUSE_S)
+                if i and i % _RAMP_STEP == 0 and config.ramp_pause_s:
+                    await asyncio.sleep(config.ramp_pause_s)  # connection bursts stay within servers' listen backlogs
                 workers.append(asyncio.create_task(worker()))
             await asyncio.gather(*workers)
             if scoring:
                 await asyncio.wait(scoring)
         elapsed = time.perf_counter() - started
-        rollouts = list(results.values())
-        footer = LogFooter(
-            finished_at=_now(),
-            duration_s=elapsed,
-            rollouts_per_s=len(jobs) / elapsed if elapsed > 0 else 0.0,
-            metrics=compute_metrics(rollouts),
-        )
     finally:
         stopped = True
         for task in workers:  # when cancelled mid-run (Ctrl-C, a caller's timeout), stop generating
             task.cancel()
-        await scorer.close()
-    return rollouts, footer
+        if pool is None:
+            await scorer.close()
+    return results, elapsed
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when installed (less CPU per request), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine on a fresh event loop (uvloop when installed: less CPU per request)."""
-    try:
-        import uvloop
-
-        factory = uvloop.new_event_loop
-    except ImportError:
-        factory = None
-    with asyncio.Runner(loop_factory=factory) as runner:
+    """Run a coroutine on a fresh event loop."""
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         return runner.run(coro)
 
 
-__all__ = ["RunConfig", "make_header", "run", "run_sync"]
+__all__ = ["Collector", "RunConfig", "collect", "make_header", "run", "run_sync"]

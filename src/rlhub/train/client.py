@@ -7,14 +7,13 @@ worker thread, new requests queue for the next one. Requests batch together when
 temperature, token limit and `top_p`; a request with a `seed` generates alone from a generator seeded
 with it, so the same seed gives the same completions whatever else is in flight.
 
-For training, `record()` collects what each model call saw and produced (prompt ids, completion ids,
-logprobs) in a context variable, so every asyncio task — one per episode — gets its own list.
+Every completion carries what the model saw and produced in tokens (prompt ids, completion ids and
+their sampling logprobs): the runner keeps them on each rollout, and GRPO trains on them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,30 +26,10 @@ from rlhub.train.modeling import Policy
 
 
 @dataclass
-class Turn:
-    """One model call of an episode, in tokens."""
-
-    prompt_ids: list[int]
-    ids: list[int]
-    logprobs: list[float]
-
-
-_recorder: contextvars.ContextVar[list[Turn] | None] = contextvars.ContextVar("rlhub_train_recorder", default=None)
-
-
-def record() -> list[Turn]:
-    """Start recording the model calls of the current asyncio task; returns the list they go into."""
-    turns: list[Turn] = []
-    _recorder.set(turns)
-    return turns
-
-
-@dataclass
 class _Request:
     prompt_ids: list[int]
     sampling: Sampling
     future: asyncio.Future[list[Completion]]
-    turns: list[Turn] | None
 
 
 class LocalModelClient:
@@ -78,7 +57,7 @@ class LocalModelClient:
     ) -> list[Completion]:
         prompt_ids = self._encode(messages, tools)
         future: asyncio.Future[list[Completion]] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Request(prompt_ids, sampling, future, _recorder.get()))
+        self._pending.append(_Request(prompt_ids, sampling, future))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.ensure_future(self._drain())
         return await future
@@ -124,8 +103,6 @@ class LocalModelClient:
                 text = self.policy.decode(g.ids)
                 for stop in request.sampling.stop:
                     text = text.split(stop, 1)[0]
-                if request.turns is not None:
-                    request.turns.append(Turn(request.prompt_ids, g.ids, g.logprobs))
                 choices.append(
                     Completion(
                         message=Message.assistant(text),
@@ -133,6 +110,7 @@ class LocalModelClient:
                         usage=Usage(prompt_tokens=len(request.prompt_ids), completion_tokens=len(g.ids)),
                         logprobs=tuple(g.logprobs),
                         token_ids=tuple(g.ids),
+                        prompt_token_ids=tuple(request.prompt_ids),
                     )
                 )
             loop.call_soon_threadsafe(_resolve, request.future, choices)
@@ -143,4 +121,4 @@ def _resolve(future: asyncio.Future[list[Completion]], choices: list[Completion]
         future.set_result(choices)
 
 
-__all__ = ["LocalModelClient", "Turn", "record"]
+__all__ = ["LocalModelClient"]

@@ -1,4 +1,5 @@
-"""What SFT and GRPO share: setup from a config, seeding, optimizer, checkpoints, metrics and the curve.
+"""What SFT and GRPO share: setup from a config, seeding, optimizer, checkpoints, metrics, the curve
+and held-out evaluations.
 
 A checkpoint holds everything a run's future depends on — weights, optimizer and scheduler state,
 the step, and the sampling generator's state — so resuming continues bit for bit.
@@ -18,6 +19,11 @@ import torch
 
 from rlhub.core.env import Environment
 from rlhub.core.registry import load
+from rlhub.core.types import Sampling
+from rlhub.rollout.metrics import Metrics as RunMetrics
+from rlhub.rollout.metrics import compute_metrics
+from rlhub.rollout.runner import RunConfig, run, run_sync
+from rlhub.train.client import LocalModelClient
 from rlhub.train.config import TrainConfig, to_dict
 from rlhub.train.distributed.workers import Workers, join, start_diloco
 from rlhub.train.modeling import Policy, ensure_model, load_policy, pick_device
@@ -141,6 +147,22 @@ def prepare(
     return run
 
 
+def evaluate(
+    config: TrainConfig, env: Environment, policy: Policy, name: str, n: int, seed: int, log: Path
+) -> RunMetrics:
+    """Greedy accuracy of `policy` (called `name`) on test tasks 0 .. n-1 of `seed`, run by the rollout
+    engine into the rollout log `log` (`rlhub view LOG`, pushable to a hub); a log already there is
+    replaced, since the same name may stand for other weights."""
+    client = LocalModelClient(policy, name=name, max_tokens=config.env.max_tokens)
+    sampling = Sampling(temperature=0.0, max_tokens=config.env.max_tokens)
+    settings = RunConfig(
+        n=n, concurrency=n, split="test", seed=seed, sampling=sampling, ramp_pause_s=0.0, progress=False
+    )
+    source = str(Path(config.env.id).resolve()) if Path(config.env.id).exists() else None
+    log.unlink(missing_ok=True)
+    return compute_metrics(run_sync(run(env, client, settings, log, env_source=source)).rollouts)
+
+
 class Metrics:
     """Append-only metrics JSONL; on resume, records after the checkpoint's step are dropped."""
 
@@ -240,4 +262,14 @@ def progress(enabled: bool, total: int, description: str, every: float = 30.0) -
     return bar
 
 
-__all__ = ["Metrics", "PlainProgress", "Run", "plot_curves", "prepare", "progress", "read_metrics", "seed_everything"]
+__all__ = [
+    "Metrics",
+    "PlainProgress",
+    "Run",
+    "evaluate",
+    "plot_curves",
+    "prepare",
+    "progress",
+    "read_metrics",
+    "seed_everything",
+]

@@ -3,7 +3,8 @@
 Each step, top to bottom:
 1. take `prompts` train tasks (indices follow the step, so data order needs no RNG and resumes exactly);
 2. run `group` episodes per task with the current policy through the environment (any kind: single
-   turn, multi turn, tools), batched in one generation, each scored in a thread pool as it finishes;
+   turn, multi turn, tools) on the rollout runner, batched in one generation, each scored in the
+   runner's scoring processes as it finishes;
 3. group-relative advantages: reward minus the group mean (divided by the group std unless
    `scale_rewards = false`); with `dynamic_sampling`, groups whose rewards are all equal are dropped;
 4. every model call of an episode is one training sequence carrying the episode's advantage; only
@@ -24,7 +25,6 @@ Simplifications, on purpose:
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +32,12 @@ from pathlib import Path
 import torch
 
 from rlhub.core.errors import ConfigError
-from rlhub.core.types import Sampling, ScoreStatus
+from rlhub.core.types import Rollout, Sampling
+from rlhub.rollout.metrics import compute_metrics
+from rlhub.rollout.runner import Collector, RunConfig
 from rlhub.train.client import LocalModelClient
 from rlhub.train.common import Metrics, Run, plot_curves, prepare, progress, read_metrics
 from rlhub.train.config import TrainConfig
-from rlhub.train.episodes import Scored, run_episodes
 from rlhub.train.generate import completion_logprobs, right_pad
 from rlhub.train.losses import group_advantages, policy_loss, token_weights
 from rlhub.train.modeling import Policy, load_policy
@@ -62,13 +63,43 @@ class GRPOResult:
     seconds: float
 
 
-def to_sequences(scored: list[Scored], advantages: torch.Tensor, keep: torch.Tensor, group: int) -> list[Sequence]:
+def groups(config: TrainConfig) -> RunConfig:
+    """The runner's settings for one batch: `grpo.group` samples of `grpo.prompts` train tasks, all in
+    one generation, no timeout (a failed rollout stops training: see `Collector`)."""
+    cfg = config.grpo
+    return RunConfig(
+        n=cfg.prompts,
+        r=cfg.group,
+        concurrency=cfg.prompts * cfg.group,
+        split="train",
+        seed=config.env.seed,
+        sampling=Sampling(temperature=cfg.temperature, max_tokens=config.env.max_tokens),
+        timeout_s=None,
+        score_workers=cfg.score_workers,
+        ramp_pause_s=0.0,
+        progress=False,
+    )
+
+
+def turns(rollout: Rollout) -> list[tuple[list[int], list[int], list[float]]]:
+    """(prompt ids, completion ids, sampling logprobs) of every model call of an episode that produced
+    tokens: what the loss sees."""
+    out = []
+    for c in rollout.completions:
+        if c.prompt_token_ids is None or c.token_ids is None or c.logprobs is None:
+            raise ValueError(f"{rollout.task.id}: GRPO needs token ids and logprobs from the model client")
+        if c.token_ids:
+            out.append((list(c.prompt_token_ids), list(c.token_ids), list(c.logprobs)))
+    return out
+
+
+def to_sequences(rollouts: list[Rollout], advantages: torch.Tensor, keep: torch.Tensor, group: int) -> list[Sequence]:
     """Training sequences of the kept groups: every model turn of every episode."""
     out: list[Sequence] = []
-    for n, episode in enumerate(scored):
+    for n, rollout in enumerate(rollouts):
         g, k = divmod(n, group)
         if keep[g]:
-            out.extend(Sequence(t.prompt_ids, t.ids, float(advantages[g, k])) for t in episode.turns if t.ids)
+            out.extend(Sequence(prompt, ids, float(advantages[g, k])) for prompt, ids, _ in turns(rollout))
     return out
 
 
@@ -136,35 +167,34 @@ def train_grpo(config: TrainConfig) -> GRPOResult:
     if ref is not None:
         ref.model.eval().requires_grad_(False)
     client = LocalModelClient(policy, max_tokens=config.env.max_tokens, generator=run.generator)
-    sampling = Sampling(temperature=cfg.temperature, max_tokens=config.env.max_tokens)
     metrics = Metrics(run.out / "metrics.jsonl", run.step)
     started = time.perf_counter()
     reward = 0.0
-    with progress(config.run.progress, cfg.steps, "grpo", config.run.progress_every) as bar:
+    with (
+        progress(config.run.progress, cfg.steps, "grpo", config.run.progress_every) as bar,
+        Collector(run.env, client, groups(config)) as collect,
+    ):
         bar.update(bar.task_ids[0], completed=run.step)
         while run.step < cfg.steps:
             if cfg.time_budget_s and time.perf_counter() - started > cfg.time_budget_s:
                 break
             t0 = time.perf_counter()
-            first = run.workers.shard(run.step) * cfg.prompts
-            tasks = [run.env.task(first + i, "train", config.env.seed) for i in range(cfg.prompts)]
             policy.model.eval()
-            scored = asyncio.run(run_episodes(run.env, client, tasks, cfg.group, sampling, cfg.score_workers))
-            rewards = torch.tensor([s.score.value for s in scored]).view(cfg.prompts, cfg.group)
+            rollouts = collect(run.workers.shard(run.step) * cfg.prompts)
+            rewards = torch.tensor([r.reward for r in rollouts]).view(cfg.prompts, cfg.group)
             advantages = group_advantages(rewards, cfg.scale_rewards)
             keep = rewards.std(dim=1) > 0 if cfg.dynamic_sampling else torch.ones(cfg.prompts, dtype=torch.bool)
-            batch = to_sequences(scored, advantages, keep, cfg.group)
+            batch = to_sequences(rollouts, advantages, keep, cfg.group)
             t1 = time.perf_counter()
             policy.model.train()
             stats = update(run, batch, ref) if batch else {"loss": 0.0, "clipped": 0.0}
             run.step += 1
             reward = float(rewards.mean())
-            correct = sum(s.score.status == ScoreStatus.correct for s in scored) / len(scored)
             metrics.log(
                 phase="grpo",
                 step=run.step,
                 reward=round(reward, 5),
-                accuracy=round(correct, 5),
+                accuracy=round(compute_metrics(rollouts).accuracy, 5),
                 loss=round(stats["loss"], 6),
                 clipped=round(stats["clipped"], 5),
                 groups=int(keep.sum()),
@@ -183,4 +213,4 @@ def train_grpo(config: TrainConfig) -> GRPOResult:
     return GRPOResult(model, run.step, reward, time.perf_counter() - started)
 
 
-__all__ = ["GRPOResult", "Sequence", "to_sequences", "train_grpo", "update"]
+__all__ = ["GRPOResult", "Sequence", "groups", "to_sequences", "train_grpo", "turns", "update"]

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rlhub.core.registry import load
-from rlhub.core.types import Sampling, ScoreStatus
-from rlhub.train.client import LocalModelClient
-from rlhub.train.common import plot_curves, read_metrics
+from rlhub.rollout.metrics import Metrics
+from rlhub.train.common import evaluate, plot_curves, read_metrics
 from rlhub.train.config import TrainConfig
-from rlhub.train.episodes import EvalResult
 from rlhub.train.grpo import train_grpo
 from rlhub.train.modeling import load_policy
 from rlhub.train.sft import train_sft
@@ -28,8 +26,8 @@ from rlhub.train.sft import train_sft
 class PipelineResult:
     sft_model: Path
     grpo_model: Path
-    before: EvalResult
-    after: EvalResult
+    before: Metrics
+    after: Metrics
     sft_steps: int
     grpo_steps: int
     sft_seconds: float
@@ -41,8 +39,8 @@ class PipelineResult:
             "grpo_model": str(self.grpo_model),
             "accuracy_before": self.before.accuracy,
             "accuracy_after": self.after.accuracy,
-            "reward_before": self.before.mean_reward,
-            "reward_after": self.after.mean_reward,
+            "reward_before": self.before.mean,
+            "reward_after": self.after.mean,
             "eval_tasks": self.after.tasks,
             "eval_logs": [str(self.sft_model.parent.parent / f"eval-{p}.jsonl") for p in ("sft", "grpo")],
             "sft_steps": self.sft_steps,
@@ -52,21 +50,12 @@ class PipelineResult:
         }
 
 
-def held_out(config: TrainConfig, model: Path, log: Path) -> EvalResult:
+def held_out(config: TrainConfig, model: Path, log: Path) -> Metrics:
     """Greedy accuracy of `model` on `env.eval_tasks` test tasks (never trained or validated on),
     run by the rollout engine into a standard rollout log (`rlhub view LOG`, pushable to a hub)."""
-    from rlhub.rollout.runner import RunConfig, run, run_sync
-
     env = load(config.env.id, **config.env.args)
-    client = LocalModelClient(load_policy(model, config.model.device), name=model.parent.name, max_tokens=64)
-    n = config.env.eval_tasks
-    sampling = Sampling(temperature=0.0, max_tokens=config.env.max_tokens)
-    settings = RunConfig(n=n, concurrency=n, split="test", seed=config.env.eval_seed, sampling=sampling, progress=False)
-    source = str(Path(config.env.id).resolve()) if Path(config.env.id).exists() else None
-    log.unlink(missing_ok=True)
-    rollouts = run_sync(run(env, client, settings, log, env_source=source)).rollouts
-    correct = sum(r.score is not None and r.score.status == ScoreStatus.correct for r in rollouts)
-    return EvalResult(len(rollouts), sum(r.reward for r in rollouts) / len(rollouts), correct / len(rollouts))
+    policy = load_policy(model, config.model.device)
+    return evaluate(config, env, policy, model.parent.name, config.env.eval_tasks, config.env.eval_seed, log)
 
 
 def train_pipeline(config: TrainConfig) -> PipelineResult:

@@ -4,7 +4,8 @@ Data: the environment's oracle replies to its train tasks (task `i` of step `s` 
 `s * batch_size + i`, so data order needs no RNG and resumes exactly), or a chat JSONL file where
 every assistant message is a target given the messages before it. Loss: mean cross-entropy over
 completion tokens of the whole batch (prompt tokens masked), identical with or without micro-batches.
-Validation: greedy accuracy on held-out test tasks; `sft.stop_at` ends the run at a threshold.
+Validation: greedy accuracy on held-out test tasks, each a rollout log `val/step-N.jsonl` in the run's
+directory; `sft.stop_at` ends the run at a threshold.
 
 Simplifications: environment data uses the first model turn only (the oracle's reply to the
 prompt); packing concatenates examples in a row with causal attention across example boundaries.
@@ -21,10 +22,8 @@ import torch
 
 from rlhub.core.errors import ConfigError
 from rlhub.core.types import Message
-from rlhub.train.client import LocalModelClient
-from rlhub.train.common import Metrics, Run, plot_curves, prepare, progress, read_metrics
+from rlhub.train.common import Metrics, Run, evaluate, plot_curves, prepare, progress, read_metrics
 from rlhub.train.config import TrainConfig
-from rlhub.train.episodes import evaluate
 from rlhub.train.generate import completion_logprobs, positions, right_pad
 
 Example = tuple[list[int], list[int]]
@@ -109,7 +108,6 @@ def train_sft(config: TrainConfig) -> SFTResult:
         raise ConfigError("sft.stop_at needs a single worker: DiLoCo workers must all run the same steps")
     metrics = Metrics(run.out / "metrics.jsonl", run.step)
     examples = jsonl_examples(run, cfg.data) if cfg.data else None
-    client = LocalModelClient(run.policy, max_tokens=config.env.max_tokens)
     loss_fn = packed_loss if cfg.pack else sequence_loss
     val_accuracy = 0.0
     data = batches(run, examples)
@@ -131,7 +129,9 @@ def train_sft(config: TrainConfig) -> SFTResult:
             record = {"phase": "sft", "step": run.step, "loss": round(loss_value, 5)}
             if cfg.eval_every and run.step % cfg.eval_every == 0 and run.workers.rank == 0:
                 run.policy.model.eval()
-                result = evaluate(run.env, client, "test", cfg.val_tasks, config.env.eval_seed + 1)
+                name = f"{run.out.name}-step-{run.step}"
+                log = run.out / "val" / f"step-{run.step}.jsonl"
+                result = evaluate(config, run.env, run.policy, name, cfg.val_tasks, config.env.eval_seed + 1, log)
                 val_accuracy = record["val_accuracy"] = result.accuracy
             metrics.log(**record)
             stats = f"loss {loss_value:.3f} · val acc {val_accuracy:.1%}"

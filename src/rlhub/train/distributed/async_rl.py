@@ -8,8 +8,9 @@ Top to bottom:
 1. the trainer loads the policy (`prepare`, as GRPO does) and publishes version 0 of its weights;
 2. each worker loads the same architecture, then loops: pull the newest weights when their version
    changed, claim the next `grpo.prompts` train tasks (a shared counter, so no two workers take the same
-   ones), sample `grpo.group` episodes per task, score them with the environment's rubric, and send the
-   batch with the policy version it was sampled from and the sampling log-probabilities;
+   ones), sample `grpo.group` episodes per task on the rollout runner (as GRPO does), scored with the
+   environment's rubric, and send the batch with the policy version it was sampled from and the
+   sampling log-probabilities;
 3. the trainer takes batches in arrival order, drops any sampled more than `max_staleness` versions
    ago, and otherwise takes one GRPO update in which the importance ratio is against the *sampling*
    policy (the log-probabilities the worker sent), clipped as usual: off-policy but corrected;
@@ -24,7 +25,6 @@ are sent whole each version (fine for small models; large ones want a broadcast 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import time
@@ -36,7 +36,8 @@ import torch.distributed as dist
 from torch.distributed import TCPStore
 
 from rlhub.core.registry import load
-from rlhub.core.types import Sampling, ScoreStatus
+from rlhub.rollout.metrics import compute_metrics
+from rlhub.rollout.runner import Collector
 from rlhub.train.client import LocalModelClient
 from rlhub.train.common import Metrics, prepare
 from rlhub.train.config import TrainConfig, load_config, parse_overrides
@@ -47,8 +48,7 @@ from rlhub.train.distributed.channels import (
     stop_requested,
 )
 from rlhub.train.distributed.workers import Workers
-from rlhub.train.episodes import run_episodes
-from rlhub.train.grpo import Sequence, update
+from rlhub.train.grpo import Sequence, groups, turns, update
 from rlhub.train.losses import group_advantages
 from rlhub.train.modeling import load_policy
 
@@ -77,26 +77,24 @@ def run_worker(config: TrainConfig, store: TCPStore, rank: int) -> None:
     env = load(config.env.id, **config.env.args)
     generator = torch.Generator(device=policy.device).manual_seed(config.run.seed + 1000 * rank)
     client = LocalModelClient(policy, max_tokens=config.env.max_tokens, generator=generator)
-    cfg = config.grpo
-    sampling = Sampling(temperature=cfg.temperature, max_tokens=config.env.max_tokens)
+    prompts = config.grpo.prompts
     version = -1
-    while not stop_requested(store):
-        if policies.version() != version:
-            version, state = policies.fetch()
-            policy.model.load_state_dict(state)
-        policy.model.eval()
-        first = store.add("tasks/claimed", cfg.prompts) - cfg.prompts
-        tasks = [env.task(first + i, "train", config.env.seed) for i in range(cfg.prompts)]
-        scored = asyncio.run(run_episodes(env, client, tasks, cfg.group, sampling, cfg.score_workers))
-        rollouts.put(
-            {
-                "version": version,
-                "worker": rank,
-                "rewards": [s.score.value for s in scored],
-                "correct": [s.score.status == ScoreStatus.correct for s in scored],
-                "turns": [[(t.prompt_ids, t.ids, t.logprobs) for t in s.turns if t.ids] for s in scored],
-            }
-        )
+    with Collector(env, client, groups(config)) as collect:
+        while not stop_requested(store):
+            if policies.version() != version:
+                version, state = policies.fetch()
+                policy.model.load_state_dict(state)
+            policy.model.eval()
+            scored = collect(store.add("tasks/claimed", prompts) - prompts)
+            rollouts.put(
+                {
+                    "version": version,
+                    "worker": rank,
+                    "rewards": [r.reward for r in scored],
+                    "accuracy": compute_metrics(scored).accuracy,
+                    "turns": [turns(r) for r in scored],
+                }
+            )
 
 
 def run_trainer(config: TrainConfig, settings: AsyncConfig, store: TCPStore) -> dict[str, Any]:
@@ -133,7 +131,7 @@ def run_trainer(config: TrainConfig, settings: AsyncConfig, store: TCPStore) -> 
             phase="async-grpo",
             step=version,
             reward=round(float(rewards.mean()), 5),
-            accuracy=round(sum(batch["correct"]) / len(batch["correct"]), 5),
+            accuracy=round(batch["accuracy"], 5),
             loss=round(stats["loss"], 6),
             clipped=round(stats["clipped"], 5),
             staleness=staleness,
