@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rlhub_swe_mini.env import SweMini, buggy_tree, hidden_tests
+from rlhub_swe_mini.env import RUNTIME, SweMini, buggy_tree, hidden_tests
 from rlhub_swe_mini.libraries import LIBRARIES, Library
 from rlhub_swe_mini.mutate import Mutation, MutationError, candidates
 from rlhub_swe_mini.sdists import SdistError, cache_dir, sdist_bytes, source_files
-from rlhub_swe_mini.workspace import apply_changes
+from rlhub_swe_mini.workspace import apply_changes, run_hidden_tests
 
 import rlhub
 from rlhub.core.types import Message, ToolCall
@@ -251,3 +251,20 @@ def test_the_workspace_is_the_sdist_with_one_line_changed(env: SweMini) -> None:
 def test_check_env_passes_with_the_exploit_battery(env: SweMini) -> None:
     report = rlhub.check_env(env, n=4)
     assert report.ok, report.failures()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("library", sorted(LIBRARIES))
+def test_in_the_sandbox_the_bug_fails_exactly_its_fail_to_pass_tests(library: str) -> None:
+    """What the build measured in a plain subprocess holds in the sandbox: the buggy tree fails the
+    fail-to-pass tests and passes the others; the released tree passes all of them."""
+    env = SweMini(libraries=(library,))
+    task = env.task(0, "test")
+    reference = task.answer
+    hidden = hidden_tests(LIBRARIES[library])
+    outcomes = run_hidden_tests(apply_changes(buggy_tree(reference), {}, hidden), reference["paths"], RUNTIME, 300)
+    assert outcomes is not None
+    assert {t for t in reference["fail_to_pass"] if outcomes.get(t) != "passed"} == set(reference["fail_to_pass"])
+    assert all(outcomes.get(t) == "passed" for t in reference["pass_to_pass"])
+    score, _ = play(env, task, [env.oracle(task, [])])
+    assert score.value == 1.0, score.detail

@@ -43,6 +43,7 @@ LIBRARIES: dict[str, Library] = {
             "MIT",
             ("more_itertools/more.py", "more_itertools/recipes.py"),
             ("tests",),
+            scope_by_module=True,
         ),
         Library(
             "inflection",
