@@ -118,7 +118,7 @@ class GRPOConfig:
     dynamic_sampling: bool = False
     """DAPO: drop groups whose rewards are all equal (they carry no signal)."""
     score_workers: int = 2
-    """Threads scoring finished rollouts (in batches) while others are still generating."""
+    """Processes scoring finished rollouts (in batches) while others are still generating."""
     time_budget_s: float = 0.0
     """Stop after this many seconds of training (0: no limit)."""
 
