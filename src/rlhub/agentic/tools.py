@@ -37,7 +37,7 @@ def shell_tools(
             if result.exit_code is not None
             else status.get(result.status, result.status)
         )
-        return cut(f"[{head}]\n{result.stdout}{result.stderr}")
+        return f"[{head}]\n" + cut(result.stdout + result.stderr)
 
     async def bash(command: str) -> str:
         """Run a bash command in the workspace (no network) and return its exit code and output.
