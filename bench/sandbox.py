@@ -4,10 +4,12 @@ alternating rounds; the median round counts. CPU time per execution (all process
 reported too: unlike throughput, it barely depends on what else the machine is running. (Not for bwrap:
 with --unshare-pid, the sandboxed program's CPU time never reaches bwrap's parent's rusage.) rlhub runs
 with everything on: seccomp and, where the host allows, cgroups (`limits_tier` in the JSON); the fresh
-bwrap has neither, so the ratio is conservative.
+bwrap has neither, so the ratio is conservative. Beside them, a pool with a runtime of packages (numpy by
+default, built from pip's configured index on first use) runs the same program (`runtime_exec_per_s`) and
+one that imports numpy (`runtime_import_per_s`).
 Last line: one JSON object.
 
-    .venv/bin/python bench/sandbox.py [--quick]
+    .venv/bin/python bench/sandbox.py [--quick] [--packages "numpy>=2"]
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from rlhub.verify.runtime import Runtime
 from rlhub.verify.sandbox import SandboxPool, base_python, bwrap_args, find_bwrap, limits_tier
 
 PROGRAM = "print(sum(range(10)))"
+IMPORT = "import numpy\nprint(int(numpy.arange(10).sum()))"
+"""The same answer from a runtime's package: what importing it costs per execution (no pre-import)."""
 EXPECTED = "45\n"
 
 
@@ -80,19 +85,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer executions (under a minute)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--packages", nargs="+", default=["numpy>=2"], help="the runtime's requirements")
     args = parser.parse_args()
     threads = 2 * (os.cpu_count() or 1)  # the pool's default size; the same concurrency for every contender
     counts = (
-        {"rlhub": 300, "bwrap": 20, "subprocess": 20}
+        {"rlhub": 300, "rlhub_runtime": 300, "rlhub_import": 20, "bwrap": 20, "subprocess": 20}
         if args.quick
-        else {"rlhub": 2000, "bwrap": 100, "subprocess": 100}
+        else {"rlhub": 2000, "rlhub_runtime": 2000, "rlhub_import": 100, "bwrap": 100, "subprocess": 100}
     )
     bwrap_argv = fresh_bwrap_argv()
     python = base_python()
 
-    with SandboxPool(threads) as sandbox:
+    runtime = Runtime(args.packages)
+    start = time.monotonic()
+    built = runtime.build()  # from pip's configured index on first use, then the cache
+    ready_s = time.monotonic() - start
+    print(
+        f"runtime {', '.join(built.locked)}: {built.size_bytes / 1e6:.0f} MB, built in {built.build_s:.1f} s",
+        flush=True,
+    )
+    with SandboxPool(threads) as sandbox, SandboxPool(threads, runtime=runtime) as with_packages:
         contenders: dict[str, Callable[[], str]] = {
             "rlhub": lambda: sandbox.run(PROGRAM, timeout_s=10, memory_mb=256).stdout,
+            "rlhub_runtime": lambda: with_packages.run(PROGRAM, timeout_s=10, memory_mb=256).stdout,
+            "rlhub_import": lambda: with_packages.run(IMPORT, timeout_s=30, memory_mb=1024).stdout,
             "bwrap": lambda: subprocess.run(bwrap_argv, capture_output=True, text=True, timeout=30).stdout,
             "subprocess": lambda: (
                 subprocess.run([python, "-I", "-c", PROGRAM], capture_output=True, text=True, timeout=30).stdout
@@ -117,6 +133,11 @@ def main() -> None:
                 "bwrap_exec_per_s": round(speed["bwrap"], 1),
                 "subprocess_exec_per_s": round(speed["subprocess"], 1),
                 "ratio": round(speed["rlhub"] / speed["bwrap"], 2),
+                "runtime_exec_per_s": round(speed["rlhub_runtime"], 1),
+                "runtime_import_per_s": round(speed["rlhub_import"], 1),
+                "runtime": list(built.locked),
+                "runtime_mb": round(built.size_bytes / 1e6, 1),
+                "runtime_ready_s": round(ready_s, 2),
                 "cpu_ms_per_exec": round(cpu["rlhub"], 2),
                 "subprocess_cpu_ms_per_exec": round(cpu["subprocess"], 2),
                 "threads": threads,
