@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from tests.rollout.envs import Add, Mul, SlowVerifier
 
-from rlhub.core.errors import LogError, ModelError, RetryableModelError
+from rlhub.core.errors import LogError, ModelError, RetryableModelError, RlhubError
 from rlhub.core.types import SCHEMA_VERSION, Completion, Message, Sampling, ToolSpec
 from rlhub.rollout import MockClient, OpenAIClient, RunConfig, ScriptedClient, compute_metrics, read_log, rescore, run
 from rlhub.rollout.log import LogHeader, LogWriter
-from rlhub.rollout.runner import collect, make_header
+from rlhub.rollout.runner import Collector, make_header
 from rlhub.rollout.stub_server import FAULTS, StubPolicy, serve_stub, solve
 
 
@@ -328,7 +328,7 @@ async def test_a_cancelled_run_writes_nothing_after_it_stops(tmp_path: Path) -> 
     assert problems == []
 
 
-async def test_collect_returns_rollouts_in_task_order_with_their_model_calls_and_writes_nothing(
+def test_collector_returns_rollouts_in_task_order_with_their_model_calls_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Training's use of the engine: no log, task-major order (a GRPO group is r neighbours), and
@@ -336,7 +336,16 @@ async def test_collect_returns_rollouts_in_task_order_with_their_model_calls_and
     monkeypatch.chdir(tmp_path)
     env = Add()
     tokens = Completion(message=Message.assistant("7"), token_ids=(7,), logprobs=(-0.5,), prompt_token_ids=(1, 2))
-    rollouts = await collect(env, ScriptedClient(lambda messages: tokens), config(n=5, r=3, start=4, split="train"))
+    with Collector(env, ScriptedClient(lambda messages: tokens), config(n=5, r=3, split="train")) as collect:
+        rollouts = collect(4)
     assert [(r.task.index, r.sample) for r in rollouts] == [(i, s) for i in range(4, 9) for s in range(3)]
     assert all(r.completions == (tokens,) and r.score is not None for r in rollouts)
     assert "completions" not in rollouts[0].model_dump_json() and not list(tmp_path.iterdir())
+
+
+def test_a_failed_rollout_stops_a_collector_loudly() -> None:
+    """A failed rollout has no tokens and reward 0: a trainer learning from it would be silently wrong."""
+    replies: list[str | Exception] = ["7"] * 5 + [ModelError("the server broke")]
+    collect = Collector(Add(), ScriptedClient(replies), config(n=3, r=2, retries=0))
+    with collect, pytest.raises(RlhubError, match=r"1 of 6 rollouts failed; .*the server broke"):
+        collect(0)

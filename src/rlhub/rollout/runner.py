@@ -12,9 +12,8 @@ appended to the log when scored. Running the same run (equal header identity) on
 resumes it: pairs already `ok` are skipped, failed ones retried, and when the run finishes the log is
 compacted to one record per pair, so a finished log holds every (task, sample) exactly once.
 
-Training runs the same engine without a log: `collect` returns the rollouts with their model calls'
-token ids and logprobs, and a `Collector` keeps one event loop and one scoring pool for a trainer's
-steps.
+Training runs the same engine without a log: a `Collector` returns the rollouts with their model
+calls' token ids and logprobs, and keeps one event loop and one scoring pool for all a trainer's steps.
 """
 
 from __future__ import annotations
@@ -212,21 +211,9 @@ async def run(
     return RunLog(path=out, header=header, rollouts=rollouts, footer=footer)
 
 
-async def collect(
-    env: Environment, client: ModelClient, config: RunConfig, *, scorer: ScorePool | None = None
-) -> list[Rollout]:
-    """The run's rollouts without a log, task by task and sample by sample, each with its model calls
-    (`Rollout.completions`: token ids and logprobs when the client gives them). `scorer` is a pool to
-    use and leave open; by default one is started and closed."""
-    tasks = env.tasks(config.n, config.split, config.seed, config.start)
-    jobs = [(t, s) for t in tasks for s in range(config.r)]
-    results, _ = await _generate(env, client, config, None, {}, jobs, scorer)
-    return [results[t.id, s] for t, s in jobs]
-
-
 class Collector:
-    """`collect` for a trainer, step after step: one event loop and one scoring pool for the whole run
-    (starting scoring processes costs a tenth of a second or more, a step may take less).
+    """The runner for a trainer, step after step, without a log: one event loop and one scoring pool for
+    the whole run (starting scoring processes costs a tenth of a second or more, a step may take less).
 
     Training learns from every rollout, so one that failed (a model or environment error, a timeout)
     raises instead of entering the batch with reward 0.
@@ -240,9 +227,14 @@ class Collector:
         self._scorer = self._loop.run(ScorePool.start(env, config.score_workers))
 
     def __call__(self, start: int) -> list[Rollout]:
-        """Rollouts of tasks `start` .. `start + n - 1`, `r` samples each."""
+        """Rollouts of tasks `start` .. `start + n - 1`, task by task and sample by sample (a GRPO group
+        is `r` neighbours), each with its model calls (`Rollout.completions`: token ids and logprobs
+        when the client gives them)."""
         config = dataclasses.replace(self.config, start=start)
-        rollouts = self._loop.run(collect(self.env, self.client, config, scorer=self._scorer))
+        tasks = self.env.tasks(config.n, config.split, config.seed, start)
+        jobs = [(t, s) for t in tasks for s in range(config.r)]
+        results, _ = self._loop.run(_generate(self.env, self.client, config, None, {}, jobs, self._scorer))
+        rollouts = [results[t.id, s] for t, s in jobs]
         failed = [r for r in rollouts if r.status != "ok"]
         if failed:
             first = failed[0]
@@ -374,4 +366,4 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return runner.run(coro)
 
 
-__all__ = ["Collector", "RunConfig", "collect", "make_header", "run", "run_sync"]
+__all__ = ["Collector", "RunConfig", "make_header", "run", "run_sync"]
