@@ -6,7 +6,7 @@ import sys
 import rlhub
 
 PUBLIC = {
-    "CheckReport", "Completion", "ConfigError", "EnvNotFound", "Environment", "Message", "ModelClient",
+    "CheckReport", "Completion", "ConfigError", "EnvNotFound", "Environment", "MCPTools", "Message", "ModelClient",
     "ModelError", "MultiTurnEnv", "RlhubError", "Rollout", "Rubric", "Runtime", "Sampling", "Score", "ScoreStatus",
     "SingleTurnEnv", "State", "Task", "ToolCall", "ToolEnv", "ToolSpec", "WorkspaceEnv", "__version__", "check_env",
     "environment", "load", "registered",
