@@ -60,8 +60,11 @@ def check(
     failed = 0
     for cls in classes:
         env = cls(**values)
+        runtime_line = _build_runtime(env)  # before the checks, which run the env's programs in it
         report = check_env(env, n=n, target=source)
         console.print(f"[bold]{report.env}[/]")
+        if runtime_line:
+            console.print(f"  {runtime_line}", highlight=False)
         if env.response_kind == "code":
             from rlhub.verify.sandbox import limits_tier
 
@@ -77,6 +80,23 @@ def check(
     if failed:
         console.print(f"[red]{failed} environment(s) failed their checks[/]")
         raise typer.Exit(1)
+
+
+def _build_runtime(env: object) -> str:
+    """Build the environment's runtime of packages, if it declares one: a line with its pins, size and time."""
+    from rlhub.verify.runtime import Runtime, RuntimeBuildError
+
+    runtime = getattr(env, "runtime", None)
+    if not isinstance(runtime, Runtime) or not runtime.python_packages:
+        return ""
+    try:
+        built = runtime.build()
+    except RuntimeBuildError as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    when = "cached, built" if built.cached else "built"
+    pins = ", ".join(built.locked)
+    return f"[dim]runtime: {pins} · {built.size_bytes / 1e6:.0f} MB · {when} in {built.build_s:.1f} s[/]"
 
 
 def _print_exploits(results: list[CheckResult]) -> None:
