@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rlhub_swe_mini.env import RUNTIME, SweMini, buggy_tree, hidden_tests
+from rlhub_swe_mini.env import SweMini
+from rlhub_swe_mini.grading import RUNTIME, buggy_tree, hidden_tests, outside_tests
 from rlhub_swe_mini.libraries import LIBRARIES, Library
 from rlhub_swe_mini.mutate import Mutation, MutationError, candidates
 from rlhub_swe_mini.sdists import SdistError, cache_dir, sdist_bytes, source_files
-from rlhub_swe_mini.workspace import apply_changes, run_hidden_tests
 
 import rlhub
 from rlhub.core.types import Message, ToolCall
+from rlhub.verify.workspace import run_tests
 
 
 class Scripted(rlhub.ModelClient):
@@ -133,50 +134,62 @@ def test_breaking_the_library_scores_zero(env: SweMini) -> None:
     assert score.value == 0.0, score.detail
 
 
-def test_tools_are_bounded_and_errors_are_told_to_the_model() -> None:
-    env = SweMini(command_timeout_s=2)
+class QuickCommands(SweMini):
+    command_timeout_s = 2.0
+
+
+def test_tools_work_on_the_buggy_tree_and_are_bounded() -> None:
+    env = QuickCommands()
     task = env.task(0, "train")
-    state = rlhub.State(task=task)
-    env.setup(state)
-    tools = {f.__name__: f for f in env.tools(state)}
-    assert "timed out" in tools["bash"]("sleep 30")
-    assert len(tools["bash"]("yes | head -c 100000")) < 9000
-    assert tools["read_file"]("../etc/passwd").startswith("error:")
-    assert tools["read_file"]("/etc/passwd").startswith("error:")
-    assert tools["str_replace"]("missing.py", "a", "b").startswith("error:")
-    assert tools["write_file"]("big.txt", "x" * (2 << 20)).startswith("error:")
-    out = tools["bash"]("echo hi > made.txt && rm PKG-INFO && cat made.txt")
-    assert "hi" in out and state.workspace.files["made.txt"] == "hi\n"
-    assert state.info["workspace"] == {"changed": {"made.txt": "hi\n"}, "deleted": ["PKG-INFO"]}
-    for _ in range(30):
-        last = tools["run_tests"]("no_such_test.py")
-    assert last.startswith("error: command budget spent")
+    mutation = Mutation.from_json(task.answer["mutation"])
+    f2p = task.answer["fail_to_pass"]
+
+    async def episode() -> tuple[dict[str, str], Any]:
+        state = rlhub.State(task=task)
+        async with env.episode(state):
+            tools = {f.__name__: f for f in env.tools(state)}
+            seen = {
+                "line": await tools["bash"](f"sed -n {mutation.line}p {mutation.path}"),
+                "tests": await tools["run_tests"](),
+                "sleep": await tools["bash"]("sleep 30"),
+                "flood": await tools["bash"]("yes | head -c 100000"),
+                "escape": await tools["read_file"]("../etc/passwd"),
+                "edit": await tools["bash"]("rm PKG-INFO && echo hi > made.txt"),
+            }
+        return seen, state.info["workspace"]
+
+    seen, changes = asyncio.run(episode())
+    assert mutation.new in seen["line"]  # the workspace holds the bug
+    assert "failed" in seen["tests"] and f2p[0].split("::")[0] in seen["tests"]
+    assert "timed out after 2 s" in seen["sleep"]
+    assert len(seen["flood"]) < 9000 and "output cut" in seen["flood"]
+    assert seen["escape"].startswith("error:")
+    assert changes == {"changed": {"made.txt": "hi\n"}, "binary": {}, "deleted": ["PKG-INFO"]}
 
 
 def test_commands_cannot_reach_the_network(loopback_index: str) -> None:
     env = SweMini()
-    state = rlhub.State(task=env.task(0, "train"))
-    env.setup(state)
-    bash = {f.__name__: f for f in env.tools(state)}["bash"]
-    fetch = f"import urllib.request; urllib.request.urlopen('{loopback_index}', timeout=3); print('reached')"
-    out = bash(f'python -c "{fetch}"; echo rc=$?')
+
+    async def fetch() -> str:
+        state = rlhub.State(task=env.task(0, "train"))
+        async with env.episode(state):
+            bash = {f.__name__: f for f in env.tools(state)}["bash"]
+            code = f"import urllib.request; urllib.request.urlopen('{loopback_index}', timeout=3); print('reached')"
+            return str(await bash(f'python -c "{code}"; echo rc=$?'))
+
+    out = asyncio.run(fetch())
     assert "rc=1" in out and "reached" not in out, out  # the index answers on the host's loopback, not here
 
 
-def test_changes_to_infrastructure_and_hidden_paths_are_dropped() -> None:
-    start = {"pkg/a.py": "x = 1\n", "tests/test_a.py": "def test(): pass\n", "setup.cfg": "[x]\n"}
-    hidden = {"tests/test_a.py": "def test(): pass\n"}
+def test_changes_inside_the_test_folders_are_dropped() -> None:
+    lib = LIBRARIES["toolz"]
     changes = {
-        "changed": {
-            "pkg/a.py": "x = 2\n",
-            "tests/test_new.py": "",
-            "tests/conftest.py": "",
-            "setup.cfg": "",
-            "a.pth": "",
-        },
-        "deleted": ["tests/test_a.py", "setup.cfg"],
+        "changed": {"toolz/itertoolz.py": "x = 2\n", "toolz/tests/helper.py": "", "toolz/tests/test_new.py": ""},
+        "binary": {"toolz/tests/x.bin": "AA=="},
+        "deleted": ["toolz/tests/test_itertoolz.py", "README.rst"],
     }
-    assert apply_changes(start, changes, hidden) == {**start, "pkg/a.py": "x = 2\n"}
+    kept = {"changed": {"toolz/itertoolz.py": "x = 2\n"}, "binary": {}, "deleted": ["README.rst"]}
+    assert outside_tests(changes, lib) == kept
 
 
 def test_mutations_change_one_token_and_revert_exactly() -> None:
@@ -262,9 +275,11 @@ def test_in_the_sandbox_the_bug_fails_exactly_its_fail_to_pass_tests(library: st
     task = env.task(0, "test")
     reference = task.answer
     hidden = hidden_tests(LIBRARIES[library])
-    outcomes = run_hidden_tests(apply_changes(buggy_tree(reference), {}, hidden), reference["paths"], RUNTIME, 300)
-    assert outcomes is not None
-    assert {t for t in reference["fail_to_pass"] if outcomes.get(t) != "passed"} == set(reference["fail_to_pass"])
-    assert all(outcomes.get(t) == "passed" for t in reference["pass_to_pass"])
+    tests = reference["fail_to_pass"] + reference["pass_to_pass"]
+    report = run_tests(buggy_tree(reference), {}, hidden=hidden, tests=tests, runtime=RUNTIME)
+    outcomes = report.outcomes
+    assert report.status == "ok", report.output
+    assert {t for t in reference["fail_to_pass"] if outcomes[t] != "passed"} == set(reference["fail_to_pass"])
+    assert all(outcomes[t] == "passed" for t in reference["pass_to_pass"])
     score, _ = play(env, task, [env.oracle(task, [])])
     assert score.value == 1.0, score.detail

@@ -14,10 +14,12 @@ import random
 import sys
 import time
 
-from rlhub_swe_mini.env import RUNTIME, buggy_tree, hidden_tests, records
+from rlhub_swe_mini.env import records
+from rlhub_swe_mini.grading import RUNTIME, buggy_tree, hidden_tests
 from rlhub_swe_mini.libraries import LIBRARIES
 from rlhub_swe_mini.sdists import source_files
-from rlhub_swe_mini.workspace import apply_changes, run_hidden_tests
+
+from rlhub.verify.workspace import run_tests
 
 
 def main() -> None:
@@ -32,16 +34,12 @@ def main() -> None:
         for record in random.Random(name).sample(mine, min(args.per_library, len(mine))):
             reference = {"library": name, "version": lib.version, "mutation": record["mutation"]}
             tests = record["f2p"] + record["p2p"]
-            buggy = run_hidden_tests(apply_changes(buggy_tree(reference), {}, hidden), record["paths"], RUNTIME, 300)
-            fixed = run_hidden_tests(apply_changes(dict(source_files(lib)), {}, hidden), record["paths"], RUNTIME, 300)
+            buggy = run_tests(buggy_tree(reference), {}, hidden=hidden, tests=tests, runtime=RUNTIME).outcomes
+            fixed = run_tests(source_files(lib), {}, hidden=hidden, tests=tests, runtime=RUNTIME).outcomes
             checked += 1
-            problems = []
-            if buggy is None or fixed is None:
-                problems.append("no report")
-            else:
-                problems += [f"{t} passes with the bug" for t in record["f2p"] if buggy.get(t) == "passed"]
-                problems += [f"{t} fails with the bug" for t in record["p2p"] if buggy.get(t) != "passed"]
-                problems += [f"{t} fails without the bug" for t in tests if fixed.get(t) != "passed"]
+            problems = [f"{t} passes with the bug" for t in record["f2p"] if buggy[t] == "passed"]
+            problems += [f"{t} fails with the bug" for t in record["p2p"] if buggy[t] != "passed"]
+            problems += [f"{t} fails without the bug" for t in tests if fixed[t] != "passed"]
             if problems:
                 bad += 1
                 print(f"{record['key']}: {'; '.join(problems[:3])}", flush=True)

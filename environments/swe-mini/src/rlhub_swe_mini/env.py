@@ -18,25 +18,19 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 import rlhub
+from rlhub.agentic import WorkspaceEnv, shell_tools
 from rlhub.core.dataset import FromRecords
-from rlhub.verify.runtime import Runtime
-from rlhub_swe_mini.libraries import LIBRARIES, Library
+from rlhub_swe_mini.grading import RUNTIME, buggy_tree, tests_passed
+from rlhub_swe_mini.libraries import LIBRARIES
 from rlhub_swe_mini.mutate import Mutation
-from rlhub_swe_mini.sdists import source_files
-from rlhub_swe_mini.workspace import Budget, Workspace, WorkspaceError, apply_changes, run_hidden_tests
 
-PYTEST = "pytest==9.2.0"
-"""The test runner the tasks were built with; the sandbox runtime pins the same."""
-RUNTIME = Runtime(python_packages=[PYTEST])
 SHOWN_FAILURES = 3
-MAX_SANDBOX_CALLS = 24
-"""`bash` and `run_tests` calls per episode: a flood of calls costs the sandbox nothing beyond this."""
 
 INSTRUCTIONS = """\
 You are working in /workspace, the source tree of the Python library {name} {version}. A bug has been \
@@ -45,8 +39,9 @@ introduced into the library's code and some of its tests now fail, for example:
 
 Find the bug and fix the library's source code. Use the tools: `bash` runs a shell command in \
 /workspace (python and pytest are installed; there is no network), `read_file`, `write_file` and \
-`str_replace` edit files, `run_tests` runs the library's tests. Do not edit the tests: the original \
-test files are restored before grading. When you are done, reply without calling a tool."""
+`str_replace` edit files, `run_tests` runs the tests that cover the buggy module. Do not edit the \
+tests: the original test files are restored before grading. When you are done, reply without calling \
+a tool."""
 
 
 @cache
@@ -60,59 +55,22 @@ def records() -> tuple[dict[str, Any], ...]:
         for *spec, paths, f2p_index in lib["tasks"]:
             mutation = Mutation.from_json(spec)
             f2p = [passing[i] for i in f2p_index]
-            p2p = sorted(set(t for t in passing if t.split("::", 1)[0] in paths) - set(f2p))
+            p2p = sorted({t for t in passing if t.split("::", 1)[0] in paths} - set(f2p))
             key = f"{name}:{mutation.path}:{mutation.line}:{mutation.col}:{mutation.new}"
             out.append({"library": name, "mutation": spec, "paths": paths, "f2p": f2p, "p2p": p2p, "key": key})
     return tuple(out)
 
 
-def hidden_tests(lib: Library) -> dict[str, str]:
-    """The library's test files as released: written over the workspace before grading."""
-    tree = source_files(lib)
-    return {p: t for p, t in tree.items() if any(p == r or p.startswith(r + "/") for r in lib.tests)}
-
-
-def buggy_tree(reference: dict[str, Any]) -> dict[str, str]:
-    """The workspace a task starts from: the sdist's files with the task's mutation applied."""
-    lib = LIBRARIES[reference["library"]]
-    if lib.version != reference["version"]:
-        raise rlhub.ConfigError(f"task built for {lib.name} {reference['version']}, this package pins {lib.version}")
-    tree = dict(source_files(lib))
-    mutation = Mutation.from_json(reference["mutation"])
-    tree[mutation.path] = mutation.apply(tree[mutation.path])
-    return tree
-
-
-def tests_passed(response: str, reference: dict[str, Any], info: dict[str, Any]) -> rlhub.Score:
-    """½ share of fail-to-pass + ½ share of pass-to-pass tests passing on the graded tree."""
-    f2p, p2p = reference["fail_to_pass"], reference["pass_to_pass"]
-    changes = info.get("workspace") or {}
-    if not changes.get("changed") and not changes.get("deleted"):
-        outcomes: dict[str, str] | None = {t: "passed" for t in p2p}  # the untouched tree, as measured at build
-    else:
-        lib = LIBRARIES[reference["library"]]
-        tree = apply_changes(buggy_tree(reference), changes, hidden_tests(lib))
-        outcomes = run_hidden_tests(tree, reference["paths"], RUNTIME, reference["timeout_s"])
-    outcomes = outcomes or {}
-    fixed = sum(outcomes.get(t) == "passed" for t in f2p)
-    kept = sum(outcomes.get(t) == "passed" for t in p2p)
-    value = 0.5 * fixed / len(f2p) + (0.5 * kept / len(p2p) if p2p else 0.5)
-    detail = f"fail-to-pass {fixed}/{len(f2p)}, pass-to-pass {kept}/{len(p2p)}"
-    status = rlhub.ScoreStatus.correct if value >= 1.0 else rlhub.ScoreStatus.incorrect
-    return rlhub.Score(value=value, status=status, detail=detail)
-
-
 @rlhub.environment("rlhub/swe-mini", version="0.1.0")
-class SweMini(FromRecords, rlhub.ToolEnv):
+class SweMini(FromRecords, WorkspaceEnv):
     """Repair a bug injected into a real Python library; reward from its own tests, run hidden."""
 
     libraries: tuple[str, ...] = tuple(sorted(LIBRARIES))
     """Which libraries the bugs come from."""
     timeout_s: float = 120.0
     """Wall-clock limit for the hidden test run that grades an episode."""
-    command_timeout_s: float = 30.0
-    """Wall-clock limit for one `bash` or `run_tests` call."""
 
+    runtime = RUNTIME
     max_turns = 30
     response_kind = "code"
     rubric = rlhub.Rubric(tests_passed=tests_passed)
@@ -121,8 +79,8 @@ class SweMini(FromRecords, rlhub.ToolEnv):
         super().__init__(**config)
         if not self.libraries or set(self.libraries) - set(LIBRARIES):
             raise rlhub.ConfigError(f"libraries must be a non-empty subset of {sorted(LIBRARIES)}")
-        if not 0 < self.timeout_s <= 600 or not 0 < self.command_timeout_s <= 120:
-            raise rlhub.ConfigError("timeout_s must be in (0, 600] and command_timeout_s in (0, 120]")
+        if not 0 < self.timeout_s <= 600:
+            raise rlhub.ConfigError("timeout_s must be in (0, 600]")
 
     def records(self) -> list[dict[str, Any]]:
         return [r for r in records() if r["library"] in self.libraries]
@@ -151,85 +109,19 @@ class SweMini(FromRecords, rlhub.ToolEnv):
         tags = (f"library:{lib.name}", f"mutation:{mutation.kind}")
         return rlhub.Task(prompt=prompt, answer=answer, info={"where": f"{mutation.path}:{mutation.where}"}, tags=tags)
 
-    def setup(self, state: rlhub.State) -> None:
-        budget = Budget(timeout_s=self.command_timeout_s)
-        state.workspace = Workspace(buggy_tree(state.task.answer), RUNTIME, budget)
-        state.sandbox_calls = 0
-        state.info["workspace"] = {"changed": {}, "deleted": []}
+    def workspace_files(self, task: rlhub.Task) -> Mapping[str, str]:
+        return buggy_tree(task.answer)
 
     def tools(self, state: rlhub.State) -> list[Callable[..., Any]]:
-        ws: Workspace = state.workspace
-        test_paths = " ".join(sorted({p for p in state.task.answer["paths"]}))
-
-        def record() -> None:
-            state.info["workspace"] = ws.changes()
-
-        def sandboxed(command: str) -> str:
-            if state.sandbox_calls >= MAX_SANDBOX_CALLS:
-                return f"error: command budget spent ({MAX_SANDBOX_CALLS} bash/run_tests calls per episode)"
-            state.sandbox_calls += 1
-            output = ws.bash(command)
-            record()
-            return output
-
-        def bash(command: str) -> str:
-            """Run a shell command in /workspace (no network; time and output are limited).
-
-            Args:
-                command: the command line, run with bash -c.
-            """
-            return sandboxed(command)
-
-        def run_tests(path: str = "") -> str:
-            """Run the library's tests with pytest and show the failures.
-
-            Args:
-                path: a test file or node id to run; empty runs the tests that cover the bug's module.
-            """
-            target = _quote(path) if path.strip() else test_paths
-            return sandboxed(f"python -m pytest -q -x --tb=short -p no:cacheprovider {target} 2>&1 | tail -n 60")
-
-        def read_file(path: str) -> str:
-            """Read a text file of the workspace.
-
-            Args:
-                path: the file's path relative to /workspace.
-            """
-            try:
-                return _cut(ws.read(path), ws.budget.max_output_chars * 4)
-            except WorkspaceError as exc:
-                return f"error: {exc}"
-
-        def write_file(path: str, content: str) -> str:
-            """Create or overwrite a text file of the workspace.
-
-            Args:
-                path: the file's path relative to /workspace.
-                content: the whole new content.
-            """
-            try:
-                ws.write(path, content)
-            except WorkspaceError as exc:
-                return f"error: {exc}"
-            record()
-            return f"wrote {len(content)} characters to {path}"
-
-        def str_replace(path: str, old: str, new: str) -> str:
-            """Replace the one occurrence of `old` in a file by `new`.
-
-            Args:
-                path: the file's path relative to /workspace.
-                old: text that occurs exactly once in the file.
-                new: the replacement text.
-            """
-            try:
-                ws.replace(path, old, new)
-            except WorkspaceError as exc:
-                return f"error: {exc}"
-            record()
-            return f"replaced 1 occurrence in {path}"
-
-        return [bash, read_file, write_file, str_replace, run_tests]
+        """The standard shell tools; `run_tests` runs the test files that cover the buggy module."""
+        paths = " ".join(state.task.answer["paths"])
+        command = f"python -m pytest -q -x --tb=short -p no:cacheprovider {paths} 2>&1 | tail -n 60"
+        return shell_tools(
+            state.session,
+            test_command=command,
+            timeout_s=self.command_timeout_s,
+            max_output_chars=self.max_output_chars,
+        )
 
     def oracle(self, task: rlhub.Task, messages: Sequence[rlhub.Message]) -> rlhub.Message:
         """The reverse edit with `str_replace` (enough lines around it to be unique), then done."""
@@ -257,13 +149,3 @@ def _unique_window(buggy: str, mutation: Mutation) -> tuple[str, str]:
         if buggy.count(old) == 1:
             return old, "".join(fixed[lo:hi])
     raise AssertionError("unreachable: the whole file occurs once")
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "'\\''") + "'"
-
-
-def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n[cut: {len(text) - limit} more characters; use bash with sed -n to read a range]"
