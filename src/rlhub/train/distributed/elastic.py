@@ -42,6 +42,9 @@ from rlhub.train.distributed.comm import CommMeter
 from rlhub.train.distributed.diloco import weights_digest
 from rlhub.train.distributed.run import RunConfig, lr_factor, make_workload, parse_args, validation_loss
 
+MAX_RETRIES = 20
+"""Failed synchronisations (a peer lost during the all-reduce) retried in a run before giving up loudly."""
+
 
 @dataclass
 class Progress:
@@ -93,6 +96,14 @@ class ElasticDiLoCo:
 
     def connect(self, lighthouse: str, host: str, replica_id: str, timeout_s: float) -> None:
         from torchft import Manager, ProcessGroupGloo
+        from torchft.checkpointing import HTTPTransport
+
+        class Transport(HTTPTransport[dict[str, Any]]):
+            """torchft's checkpoint server, advertised at this worker's address: it names the host
+            name, which a peer in another network namespace (or behind NAT) resolves wrongly."""
+
+            def address(self) -> str:
+                return f"http://{host}:{self._server.socket.getsockname()[1]}/checkpoint/"
 
         store = TCPStore(host, 0, is_master=True, wait_for_workers=False)
         self._store = store  # the replica group's own store: it must live as long as the manager
@@ -114,6 +125,7 @@ class ElasticDiLoCo:
             replica_id=replica_id,
             hostname=host,
             init_sync=False,
+            checkpoint_transport=Transport(timeout=timeout, num_chunks=0),
         )
 
     def train_round(self, workload: lm.Workload, log: Any) -> float:
@@ -151,6 +163,8 @@ class ElasticDiLoCo:
             if self.manager.should_commit():
                 break
             self.retries += 1
+            if self.retries > MAX_RETRIES:
+                raise RuntimeError(f"no quorum committed after {MAX_RETRIES} tries: {self.manager.errored()}")
         trained_by = float(payload[-1])
         if trained_by > 0:
             offset = 0
@@ -189,8 +203,9 @@ def worker(args: argparse.Namespace, rest: list[str]) -> None:
         loss = elastic.train_round(workload, samples)
         elastic.sync(trained=True)
         if elastic.progress.position == 0:
-            record = {"step": elastic.progress.step, "loss": loss, "world": elastic.progress.world,
-                      "val_loss": validation_loss(model, workload, config), "elapsed_s": time.perf_counter() - began}  # fmt: skip
+            val = validation_loss(model, workload, config)
+            record = {"step": elastic.progress.step, "loss": loss, "world": elastic.progress.world, "val_loss": val,
+                      "elapsed_s": time.perf_counter() - began}  # fmt: skip
             with (out / "metrics.jsonl").open("a") as metrics:
                 metrics.write(json.dumps(record) + "\n")
     result = {
@@ -243,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     work.add_argument("--replica-id", required=True, help="unique per process: a replacement takes a new one")
     work.add_argument("--per-worker-batch", type=int, default=32)
     work.add_argument("--min-start", type=int, default=1,
-                      help="workers the first quorum waits for (those started together; 1 for a replacement)")  # fmt: skip
+                      help="workers the first quorum waits for (started together; 1 for a replacement)")  # fmt: skip
     work.add_argument("--timeout", type=float, default=30.0, help="seconds before a silent peer fails a collective")
     args, rest = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.WARNING)

@@ -117,17 +117,19 @@ class Testbed:
         return ["ip", "netns", "exec", self.hub if worker is None else self.ns(worker), *argv]
 
     def popen(self, worker: int | None, argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
-        return subprocess.Popen(self.command(worker, argv), **kwargs)
+        """Start `argv` in a namespace. gloo is pointed at the shaped link: by default it binds the
+        address the host name resolves to, which inside a namespace is loopback."""
+        env = {**os.environ, "GLOO_SOCKET_IFNAME": "eth0", **kwargs.pop("env", {})}
+        return subprocess.Popen(self.command(worker, argv), env=env, **kwargs)
 
     def torchrun(self, worker: int, args: Sequence[str], port: int = 29400, **kwargs: Any) -> subprocess.Popen[Any]:
         """One node of a torchrun job spanning every worker namespace, with c10d rendezvous hosted by
         worker 0 (`is_host`: torchrun's own guess compares the machine's host name, which resolves outside
-        the namespaces, as would each node's address without `--local-addr`). gloo uses the shaped link."""
+        the namespaces, as would each node's address without `--local-addr`)."""
         argv = [sys.executable, "-m", "torch.distributed.run", "--nnodes", str(self.workers), "--nproc-per-node", "1",
                 "--rdzv-backend", "c10d", "--rdzv-endpoint", f"{self.addr(0)}:{port}", "--rdzv-id", self.name,
                 "--rdzv-conf", f"is_host={int(worker == 0)}", "--local-addr", self.addr(worker), *args]  # fmt: skip
-        env = {**os.environ, "GLOO_SOCKET_IFNAME": "eth0", **kwargs.pop("env", {})}
-        return self.popen(worker, argv, env=env, **kwargs)
+        return self.popen(worker, argv, **kwargs)
 
     def pids(self, ns: str) -> list[int]:
         listed = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout
