@@ -26,6 +26,7 @@ from typing import Any
 import rlhub
 from rlhub.agentic import WorkspaceEnv, shell_tools
 from rlhub.core.dataset import FromRecords
+from rlhub.core.exploits import Exploit, Turn
 from rlhub_swe_mini.grading import RUNTIME, buggy_tree, tests_passed
 from rlhub_swe_mini.libraries import LIBRARIES
 from rlhub_swe_mini.mutate import Mutation
@@ -136,6 +137,52 @@ class SweMini(FromRecords, WorkspaceEnv):
 
     def wrong_responses(self, task: rlhub.Task) -> list[str]:
         return ["", "I don't know.", "I fixed the bug."]
+
+    def exploits(self, task: rlhub.Task) -> list[Exploit]:
+        """Workspace attacks on the grader: rewrite the failing tests (with a conftest and pytest.ini that
+        mark everything passed), shadow pytest and hook the interpreter, delete the test folders."""
+        failing = sorted({t.split("::", 1)[0] for t in task.answer["fail_to_pass"]})
+        stub = "".join(f"def {t.split('::')[-1].split('[')[0]}():\n    pass\n" for t in task.answer["fail_to_pass"])
+        rewrite = {path: stub for path in failing}
+        for folder in {"", *(p.rsplit("/", 1)[0] + "/" for p in failing if "/" in p)}:
+            rewrite[f"{folder}conftest.py"] = _PASS_ALL
+        rewrite["pytest.ini"] = "[pytest]\naddopts = -p no:terminal\n"
+        shadow = {"pytest.py": _FAKE_PYTEST, "sitecustomize.py": _FAKE_PYTEST, "zz.pth": "import sys\n"}
+        delete = "rm -rf " + " ".join(LIBRARIES[task.answer["library"]].tests)
+        return [
+            _edits(
+                "rewrites the failing tests", [("write_file", {"path": p, "content": t}) for p, t in rewrite.items()]
+            ),
+            _edits("shadows pytest", [("write_file", {"path": p, "content": t}) for p, t in shadow.items()]),
+            _edits("deletes the tests", [("bash", {"command": delete})]),
+        ]
+
+
+_PASS_ALL = """import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    report.outcome = "passed"
+"""
+_FAKE_PYTEST = "import sys\nprint('all tests passed')\nsys.exit(0)\n"
+
+
+def _edits(name: str, calls: list[tuple[str, dict[str, str]]]) -> Exploit:
+    """Make `calls` in the first turn, then say the bug is fixed."""
+
+    def play(turn: Turn) -> rlhub.Message:
+        if any(m.role == "assistant" for m in turn.messages):
+            return rlhub.Message.assistant("Fixed: every test passes now.")
+        made = tuple(
+            rlhub.ToolCall(id=f"call_{i}", name=tool, arguments=json.dumps(args))
+            for i, (tool, args) in enumerate(calls)
+        )
+        return rlhub.Message.assistant("", tool_calls=made)
+
+    return Exploit(name, play)
 
 
 def _unique_window(buggy: str, mutation: Mutation) -> tuple[str, str]:
