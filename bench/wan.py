@@ -91,7 +91,7 @@ def main() -> None:
         for mbit in [float(x) for x in args.links.split(",")]:
             tag = f"{mbit:g}mbit"
             arms: dict[str, dict[str, Any]] = {}
-            with Testbed(2, mbit) as bed:
+            with Testbed(2, mbit, pin=True) as bed:
                 measured_link = measure_mbit(bed, 0, 1, megabytes=max(2.0, mbit / 25))
                 for name, arm in ARMS.items():
                     n = steps if name == "DDP" else diloco_steps

@@ -82,3 +82,13 @@ def test_torchrun_c10d_rendezvous_and_ddp_run_across_the_namespaces(tmp_path: Pa
         timing = json.loads((tmp_path / f"timing-rank{rank}.json").read_text())
         assert 0 < timing["utilization"] < 1 and timing["phases_s"]["communication"] > 0
     assert _ours(bed) == []
+
+
+def test_pinned_workers_run_on_their_own_cpu() -> None:
+    with Testbed(2, mbit=None, pin=True) as bed:
+        cpus = [
+            bed.popen(w, [sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"],
+                      stdout=subprocess.PIPE, text=True).communicate(timeout=30)[0].strip()
+            for w in range(2)
+        ]  # fmt: skip
+    assert cpus == [f"[{w % os.cpu_count()}]" for w in range(2)]  # type: ignore[operator]

@@ -57,11 +57,12 @@ class Testbed:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, workers: int, mbit: float | None, prefix: str = PREFIX):
+    def __init__(self, workers: int, mbit: float | None, prefix: str = PREFIX, pin: bool = False):
         if not 1 <= workers <= 200:
             raise ValueError(f"workers must be 1 to 200, not {workers}")
         self.workers = workers
         self.mbit = mbit
+        self.pin = pin
         self.name = f"{prefix}{secrets.token_hex(4)}"
         self.hub = f"{self.name}-hub"
         self.created: list[str] = []
@@ -113,8 +114,13 @@ class Testbed:
         _ip("-n", ns, "link", "set", "lo", "up")
 
     def command(self, worker: int | None, argv: Sequence[str]) -> list[str]:
-        """`argv` run inside worker `worker`'s namespace (None: the hub's)."""
-        return ["ip", "netns", "exec", self.hub if worker is None else self.ns(worker), *argv]
+        """`argv` run inside worker `worker`'s namespace (None: the hub's). With `pin`, worker i runs on
+        CPU i (mod the count): namespaces separate the network, not the processors, and two workers
+        sharing cores would make each one's compute depend on the other's communication waits."""
+        if worker is None:
+            return ["ip", "netns", "exec", self.hub, *argv]
+        pinned = ["taskset", "-c", str(worker % (os.cpu_count() or 1))] if self.pin else []
+        return ["ip", "netns", "exec", self.ns(worker), *pinned, *argv]
 
     def popen(self, worker: int | None, argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
         """Start `argv` in a namespace. gloo is pointed at the shaped link: by default it binds the
