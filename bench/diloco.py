@@ -5,7 +5,8 @@ step), DiLoCo with H = 50 inner steps and fp32 pseudo-gradients, the same with i
 and int8 every 13 steps (the same bytes as H = 50 in fp32) — then compares
 the median final validation loss over the seeds, the bytes each worker sent (every collective's payload
 counted), the step at which DDP first reached DiLoCo's final loss, and projects wall-clock time at
-1 Gbit/s and 100 Mbit/s from measured compute time and bytes.
+1 Gbit/s and 100 Mbit/s from measured compute time and bytes. bench/wan.py measures instead of
+projecting: the same arms on emulated links shaped to those speeds.
 
 Workloads (`--data`, see `rlhub/train/distributed/lm.py`):
 - `text` (default): character-level language modelling on the Python standard library's source, a
