@@ -13,7 +13,7 @@ that DiLoCo can reach DDP's final loss. Reported per arm:
 - bytes sent per worker, and the projection (measured compute + bytes / link rate) beside the measured
   wall time.
 
-    python bench/wan.py                        # 100 Mbit/s, 1,500 DDP steps: about 6 minutes on 2 idle cores
+    python bench/wan.py                        # 100 Mbit/s, 1,500 DDP steps (--steps 600: 5 minutes a link)
     python bench/wan.py --links 100,1000       # and 1 Gbit/s
     python bench/wan.py --quick                # a small model for 100 steps (under a minute)
 
