@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from rlhub.cli.main import main
+from rlhub.core.metrics import compute_metrics
 from rlhub.rollout.log import read_log
-from rlhub.rollout.metrics import compute_metrics
 from rlhub.rollout.stub_server import solve
 
 ENV_FILE = '''

@@ -3,8 +3,8 @@ import math
 
 import pytest
 
+from rlhub.core.metrics import compute_metrics, ks_for, pass_at_k
 from rlhub.core.types import Rollout, Score, ScoreStatus, Task
-from rlhub.rollout.metrics import compute_metrics, ks_for, pass_at_k
 
 
 def brute_pass_at_k(n: int, c: int, k: int) -> float:

@@ -209,7 +209,7 @@ def view(
 
 def show(log: RunLog, examples: int = 0) -> None:
     """Print a log's summary tables."""
-    from rlhub.rollout.metrics import compute_metrics
+    from rlhub.core.metrics import compute_metrics
 
     h = log.header
     metrics = log.footer.metrics if log.footer else compute_metrics(log.rollouts)

@@ -7,9 +7,9 @@ async with OpenAIClient("qwen", "http://127.0.0.1:8000/v1", max_connections=256)
 print(log.footer.metrics.mean)
 """
 
+from rlhub.core.metrics import Metrics, compute_metrics, pass_at_k
 from rlhub.rollout.client import OpenAIClient
 from rlhub.rollout.log import LogFooter, LogHeader, RunLog, read_log
-from rlhub.rollout.metrics import Metrics, compute_metrics, pass_at_k
 from rlhub.rollout.mock import MockClient, ScriptedClient
 from rlhub.rollout.rescore import rescore
 from rlhub.rollout.runner import RunConfig, run, run_sync

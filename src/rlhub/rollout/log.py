@@ -27,9 +27,9 @@ from pydantic import Field, ValidationError
 
 from rlhub.core.env import Environment
 from rlhub.core.errors import LogError
+from rlhub.core.metrics import Metrics
 from rlhub.core.types import JSON, SCHEMA_VERSION, Frozen, Rollout, Sampling
 from rlhub.rollout._json import loads
-from rlhub.rollout.metrics import Metrics
 
 _ROLLOUT_PREFIX = b'{"type":"rollout",'
 

@@ -32,10 +32,10 @@ from typing import Any, TypeVar
 
 from rlhub.core.env import Environment
 from rlhub.core.errors import LogError, ModelError, RetryableModelError, RlhubError
+from rlhub.core.metrics import compute_metrics
 from rlhub.core.model import ModelClient
 from rlhub.core.types import Completion, Message, Rollout, RolloutStatus, Sampling, Score, Task, ToolSpec
 from rlhub.rollout.log import LogFooter, LogHeader, LogWriter, RunLog, env_hash, read_log
-from rlhub.rollout.metrics import compute_metrics
 from rlhub.rollout.progress import RunProgress
 from rlhub.rollout.scoring import ScorePool
 

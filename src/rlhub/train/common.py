@@ -18,10 +18,10 @@ from typing import Any
 import torch
 
 from rlhub.core.env import Environment
+from rlhub.core.metrics import Metrics as RunMetrics
+from rlhub.core.metrics import compute_metrics
 from rlhub.core.registry import load
 from rlhub.core.types import Sampling
-from rlhub.rollout.metrics import Metrics as RunMetrics
-from rlhub.rollout.metrics import compute_metrics
 from rlhub.rollout.runner import RunConfig, run, run_sync
 from rlhub.train.client import LocalModelClient
 from rlhub.train.config import TrainConfig, to_dict

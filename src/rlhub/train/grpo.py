@@ -32,8 +32,8 @@ from pathlib import Path
 import torch
 
 from rlhub.core.errors import ConfigError
+from rlhub.core.metrics import compute_metrics
 from rlhub.core.types import Rollout, Sampling
-from rlhub.rollout.metrics import compute_metrics
 from rlhub.rollout.runner import Collector, RunConfig
 from rlhub.train.client import LocalModelClient
 from rlhub.train.common import Metrics, Run, plot_curves, prepare, progress, read_metrics

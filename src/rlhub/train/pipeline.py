@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from rlhub.core.metrics import Metrics
 from rlhub.core.registry import load
-from rlhub.rollout.metrics import Metrics
 from rlhub.train.common import evaluate, plot_curves, read_metrics
 from rlhub.train.config import TrainConfig
 from rlhub.train.grpo import train_grpo

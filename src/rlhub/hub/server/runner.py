@@ -46,9 +46,9 @@ def check(pkgdir: Path, n: int) -> dict[str, Any]:
 
 def rescore(pkgdir: Path, log_path: Path) -> dict[str, Any]:
     """Regenerate every task and score every rollout again; any disagreement with the log is tampering."""
+    from rlhub.core.metrics import compute_metrics
     from rlhub.core.registry import env_class
     from rlhub.rollout.log import read_log
-    from rlhub.rollout.metrics import compute_metrics
 
     load_package(pkgdir)
     log = read_log(log_path)

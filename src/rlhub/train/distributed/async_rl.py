@@ -35,8 +35,8 @@ import torch
 import torch.distributed as dist
 from torch.distributed import TCPStore
 
+from rlhub.core.metrics import compute_metrics
 from rlhub.core.registry import load
-from rlhub.rollout.metrics import compute_metrics
 from rlhub.rollout.runner import Collector
 from rlhub.train.client import LocalModelClient
 from rlhub.train.common import Metrics, prepare

@@ -121,7 +121,7 @@ def _store_unverified(
     note: str,
 ) -> ResultInfo:
     """Keep a result the hub could not re-score, with the mean its own records claim."""
-    from rlhub.rollout.metrics import compute_metrics
+    from rlhub.core.metrics import compute_metrics
 
     if not log.rollouts:
         raise HubError(ErrorCode.invalid, "the log has no rollouts")
