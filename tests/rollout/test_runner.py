@@ -252,11 +252,12 @@ async def test_rescore_reproduces_logged_rewards(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
     await run(env, MockClient(env, env.tasks(10, "test"), 0.5), config(), path)
     report = rescore(path)
-    assert report.env_hash_matches and len(report.results) == 20 and not report.mismatches
+    assert report.ok and report.env_hash == report.logged_env_hash and len(report.results) == 20
     assert sorted(r.score.value for r in report.results) == sorted(r.reward for r in read_log(path).rollouts)
     text = path.read_text()
     path.write_text(text.replace('"score":{"value":0.0', '"score":{"value":1.0', 1))
-    assert len(rescore(path).mismatches) == 1
+    report = rescore(path)
+    assert len(report.mismatches) == 1 and not report.ok and "claims reward 1" in report.reason
 
 
 async def test_seeded_sampling_differs_per_sample(tmp_path: Path) -> None:

@@ -259,19 +259,22 @@ def _clip(text: str, limit: int = 200) -> str:
 
 
 def _rescore(path: Path) -> None:
+    """Apply the re-score contract (the hub's rules) to the log; exit 1 when it is refused."""
     from rlhub.rollout.rescore import rescore
 
     report = rescore(path)
-    if not report.env_hash_matches:
-        console.print("[yellow]note: the environment's source differs from the one that wrote this log[/]")
-    bad = report.mismatches
-    if bad:
-        for item in bad[:5]:
-            logged = item.rollout.score.value if item.rollout.score else None
-            console.print(f"  {item.rollout.task.id}#{item.rollout.sample}: logged {logged}, now {item.score.value}")
-        console.print(f"[red]re-scored {len(report.results)} rollouts: {len(bad)} differ from the log[/]")
-        raise typer.Exit(1)
-    console.print(f"[green]re-scored {len(report.results)} rollouts: all match the log[/]")
+    for item in report.mismatches[:5]:
+        logged = item.logged.value if item.logged else None
+        console.print(f"  {item.task}#{item.sample}: logged {logged}, now {item.score.value}", highlight=False)
+    if report.ok:
+        console.print(f"[green]re-scored {len(report.results)} rollouts: all match the log[/]")
+        return
+    console.print(
+        f"[red]re-scored {len(report.results)} rollouts: {len(report.mismatches)} differ from the log, "
+        f"{len(report.altered_tasks)} task(s) altered; refused: {report.reason}[/]",
+        highlight=False,
+    )
+    raise typer.Exit(1)
 
 
 __all__ = ["log_path", "register", "show"]

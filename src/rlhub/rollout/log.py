@@ -16,8 +16,6 @@ so two processes never append to one run.
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import inspect
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,6 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
-from rlhub.core.env import Environment
 from rlhub.core.errors import LogError
 from rlhub.core.metrics import Metrics
 from rlhub.core.types import JSON, SCHEMA_VERSION, Frozen, Rollout, Sampling
@@ -119,18 +116,6 @@ class RunLog:
 
     def __repr__(self) -> str:  # short: asyncio and debuggers repr results, and logs hold thousands of rollouts
         return f"RunLog({str(self.path)!r}, {self.header.env}, {len(self.rollouts)} rollouts)"
-
-
-def env_hash(env: Environment) -> str:
-    """Fingerprint of an environment: id, version, config and its module's source (when available)."""
-    digest = hashlib.sha256(f"{env.spec}\n{sorted(env.config.items())!r}\n".encode())
-    try:
-        source = inspect.getsourcefile(type(env))
-    except TypeError:
-        source = None
-    if source and Path(source).is_file():
-        digest.update(Path(source).read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def read_log(path: str | Path) -> RunLog:
@@ -256,4 +241,4 @@ def _cut_partial_line(path: Path) -> None:
             f.truncate(data.rfind(b"\n") + 1)
 
 
-__all__ = ["LogFooter", "LogHeader", "LogWriter", "RunLog", "env_hash", "read_header", "read_log"]
+__all__ = ["LogFooter", "LogHeader", "LogWriter", "RunLog", "read_header", "read_log"]

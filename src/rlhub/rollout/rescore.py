@@ -1,40 +1,20 @@
-"""Offline re-scoring: rebuild the environment a log names and score every rollout again from the log alone.
+"""Re-scoring a log file here: rebuild the environment its header names and apply the re-score contract.
 
-Used to audit a result (the hub re-verifies uploaded logs) and to check that rewards are reproducible.
+The rules and the report are `rlhub.verify.rescore`, shared with the hub (which builds the environment
+from the published wheel instead, in its sandbox). Used by `rlhub view --rescore` to audit a result and
+to check that rewards are reproducible.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from rlhub.core.env import Environment
 from rlhub.core.errors import EnvNotFound
 from rlhub.core.registry import env_class, load_path
-from rlhub.core.types import Rollout, Score
-from rlhub.rollout.log import LogHeader, env_hash, read_log
-
-
-@dataclass
-class Rescored:
-    rollout: Rollout
-    score: Score
-
-    @property
-    def matches(self) -> bool:
-        logged = self.rollout.score
-        return logged is not None and abs(logged.value - self.score.value) < 1e-9 and logged.status == self.score.status
-
-
-@dataclass
-class RescoreReport:
-    path: Path
-    env_hash_matches: bool
-    results: list[Rescored]
-
-    @property
-    def mismatches(self) -> list[Rescored]:
-        return [r for r in self.results if not r.matches]
+from rlhub.rollout.log import LogHeader, read_log
+from rlhub.verify.rescore import RescoreReport
+from rlhub.verify.rescore import rescore as apply_contract
 
 
 def env_for(header: LogHeader) -> Environment:
@@ -50,11 +30,10 @@ def env_for(header: LogHeader) -> Environment:
 
 
 def rescore(path: str | Path) -> RescoreReport:
-    """Score every finished rollout of a log again; failed rollouts (no model answer) are skipped."""
+    """Re-score the log at `path` with the environment installed here (or at its `env_source`)."""
     log = read_log(path)
-    env = env_for(log.header)
-    results = [Rescored(r, env.score(r.task, r.messages, r.info)) for r in log.rollouts if r.status == "ok" and r.score]
-    return RescoreReport(path=log.path, env_hash_matches=env_hash(env) == log.header.env_hash, results=results)
+    claimed = log.footer.metrics.mean if log.footer else None
+    return apply_contract(env_for(log.header), log.rollouts, log.header.env_hash, claimed)
 
 
-__all__ = ["RescoreReport", "Rescored", "env_for", "rescore"]
+__all__ = ["env_for", "rescore"]

@@ -35,9 +35,10 @@ from rlhub.core.errors import LogError, ModelError, RetryableModelError, RlhubEr
 from rlhub.core.metrics import compute_metrics
 from rlhub.core.model import ModelClient
 from rlhub.core.types import Completion, Message, Rollout, RolloutStatus, Sampling, Score, Task, ToolSpec
-from rlhub.rollout.log import LogFooter, LogHeader, LogWriter, RunLog, env_hash, read_log
+from rlhub.rollout.log import LogFooter, LogHeader, LogWriter, RunLog, read_log
 from rlhub.rollout.progress import RunProgress
 from rlhub.rollout.scoring import ScorePool
+from rlhub.verify.rescore import env_hash
 
 T = TypeVar("T")
 _RAMP_STEP = 512

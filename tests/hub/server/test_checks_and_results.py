@@ -6,7 +6,9 @@ import dataclasses
 import json
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +20,7 @@ from rlhub.hub.schema import CheckStatus, Leaderboard, ResultInfo
 from rlhub.hub.server.app import create_app
 from rlhub.hub.server.config import HubConfig
 from rlhub.hub.server.services.checks import CheckWorker
-from rlhub.rollout import MockClient, RunConfig, run_sync
+from rlhub.rollout import MockClient, RunConfig, rescore, run_sync
 from rlhub.rollout import run as run_eval
 
 
@@ -138,6 +140,49 @@ def test_tampered_logs_are_rejected_with_a_reason(hub: HubFixture, tmp_path: Pat
 
     unknown = [lines[0].replace("evalco/adder@0.1.0", "evalco/adder@9.9.9"), *lines[1:]]
     assert push(unknown)["code"] == "unknown_version"
+
+
+def test_the_hub_and_view_rescore_refuse_altered_tasks_and_other_hashes_with_one_reason(
+    hub: HubFixture, tmp_path: Path
+) -> None:
+    """One contract (`rlhub.verify.rescore`): the hub's sandboxed re-score and `rlhub view --rescore`
+    (`rlhub.rollout.rescore`) refuse the same logs with the same first reason."""
+    token = hub.user("evalco")
+    hub.publish(token, "evalco", "adder")
+    log = make_log(tmp_path, "evalco", "adder")
+    lines = log.read_text().splitlines()
+    wrong = next(i for i, line in enumerate(lines) if '"rollout"' in line and '"value":0.0' in line)
+
+    def altered(index: int, change: Callable[[dict[str, Any]], None]) -> Path:
+        record = json.loads(lines[index])
+        change(record)
+        path = tmp_path / f"altered-{len(list(tmp_path.glob('altered-*')))}.jsonl"
+        path.write_text("\n".join([*lines[:index], json.dumps(record), *lines[index + 1 :]]) + "\n")
+        return path
+
+    def answer(record: dict[str, Any]) -> None:
+        record["task"]["answer"] = record["messages"][-1]["content"]  # the wrong answer made "right"
+
+    def prompt(record: dict[str, Any]) -> None:
+        record["task"]["prompt"][-1]["content"] = "What is 1 + 1?"
+
+    def env_hash(header: dict[str, Any]) -> None:
+        header["env_hash"] = "0123456789abcdef"
+
+    task = json.loads(lines[wrong])["task"]["id"]
+    cases = [(altered(wrong, answer), "task"), (altered(wrong, prompt), "task"), (altered(0, env_hash), "hash")]
+    for path, rule in cases:
+        local = rescore(path)
+        assert not local.ok
+        assert local.reason.startswith(
+            f"task {task} differs" if rule == "task" else "the log was written with evalco/adder@0.1.0 of content hash"
+        )
+        pushed = hub.client.post(
+            "/api/v1/results", json={"log": path.read_text()}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert pushed.status_code == 422, pushed.text
+        assert pushed.json()["error"] == {"code": "tampered", "message": f"rejected: {local.reason}"}
+    assert rescore(log).ok
 
 
 def test_the_exploit_battery_runs_on_upload_and_the_version_page_shows_it(hub: HubFixture) -> None:

@@ -8,18 +8,19 @@ filling memory or disk. Nothing is ever extracted by `tarfile`/`zipfile` helpers
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
 import gzip
+import importlib.metadata
 import io
+import os
 import stat
 import tarfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.parser import BytesParser
-from email.policy import compat32
 from pathlib import Path, PurePosixPath
+
+from packaging.metadata import parse_email
 
 from rlhub.core.registry import ENTRY_POINT_GROUP
 from rlhub.hub.server.config import Limits
@@ -201,42 +202,46 @@ def inspect(filename: str, data: bytes, limits: Limits) -> Metadata:
 
 
 def parse_metadata(raw: bytes, entry_points: bytes | None = None) -> Metadata:
-    msg = BytesParser(policy=compat32).parsebytes(raw)
-
-    def one(key: str) -> str | None:
-        value = msg.get(key)
-        return str(value).strip() if value is not None else None
-
-    keywords = one("Keywords") or ""
-    separator = "," if "," in keywords else None
-    body = msg.get_payload()
-    description = body if isinstance(body, str) and body.strip() else one("Description") or ""
+    """Core metadata as `packaging` reads it (leniently: a field it cannot parse is left out)."""
+    fields, _ = parse_email(raw)
+    keywords = fields.get("keywords", [])
+    if len(keywords) == 1:  # old style: separated by spaces
+        keywords = keywords[0].split()
     return Metadata(
-        name=one("Name") or "",
-        version=one("Version") or "",
-        summary=one("Summary") or "",
-        license=one("License-Expression") or one("License"),
-        requires_dist=tuple(str(v).strip() for v in msg.get_all("Requires-Dist") or ()),
-        requires_python=one("Requires-Python"),
-        keywords=tuple(dict.fromkeys(k.strip().lower() for k in keywords.split(separator) if k.strip())),
-        description=description,
-        description_content_type=one("Description-Content-Type") or "text/markdown",
+        name=fields.get("name", ""),
+        version=fields.get("version", ""),
+        summary=fields.get("summary", ""),
+        license=fields.get("license_expression") or fields.get("license"),
+        requires_dist=tuple(fields.get("requires_dist", ())),
+        requires_python=fields.get("requires_python"),
+        keywords=tuple(dict.fromkeys(k.strip().lower() for k in keywords if k.strip())),
+        description=fields.get("description", ""),
+        description_content_type=fields.get("description_content_type", "text/markdown"),
         entry_points=_entry_points(entry_points),
     )
+
+
+class _EntryPointsFile(importlib.metadata.Distribution):
+    """Just an `entry_points.txt`, so `importlib.metadata` parses it without unpacking the wheel."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def read_text(self, filename: str) -> str | None:
+        return self.text if filename == "entry_points.txt" else None
+
+    def locate_file(self, path: str | os.PathLike[str]) -> Path:
+        raise NotImplementedError("an uploaded wheel is never imported from here")
 
 
 def _entry_points(raw: bytes | None) -> dict[str, str]:
     if not raw:
         return {}
-    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:
-        parser.read_string(raw.decode("utf-8", "replace"))
-    except configparser.Error as exc:
+        found = _EntryPointsFile(raw.decode("utf-8", "replace")).entry_points.select(group=ENTRY_POINT_GROUP)
+    except (TypeError, ValueError) as exc:  # a line without `=`
         raise UnsafeArchive(f"entry_points.txt is not valid: {exc}") from None
-    if not parser.has_section(ENTRY_POINT_GROUP):
-        return {}
-    return {k.strip(): v.strip() for k, v in parser.items(ENTRY_POINT_GROUP)}
+    return {ep.name: ep.value for ep in found}
 
 
 def extract(filename: str, data: bytes, limits: Limits, target: Path) -> None:

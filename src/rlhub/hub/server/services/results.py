@@ -1,8 +1,10 @@
 """Evaluation results: a pushed rollout log is re-scored with the published version's own verifier.
 
-The client's rewards are never trusted: the hub regenerates every task from the version's code and
-scores every rollout again (in the sandbox); a log whose tasks or rewards disagree is rejected with
-the first disagreement as the reason. Only the hub's numbers reach the leaderboard.
+The client's rewards are never trusted: in the sandbox, the hub applies the re-score contract
+(`rlhub.verify.rescore`, the rules of `rlhub view --rescore`) with the version's own code: same
+content hash, every task regenerated, every rollout scored again. A log that breaks a rule is rejected
+with the first disagreement as the reason. Only the hub's numbers reach the leaderboard. This process
+reads only the log's header (to find the version); the records are parsed once, in the sandbox.
 
 A hub without a sandbox runs no uploaded verifier: the result is kept as "not verified" (the log's
 own mean, with the reason) and stays off the leaderboard.
@@ -13,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -28,9 +29,7 @@ from rlhub.hub.server.services.accounts import Principal
 from rlhub.hub.server.services.catalog import get_project, get_version
 from rlhub.hub.server.services.untrusted import NoSandbox, run_untrusted
 from rlhub.hub.server.storage import BlobStore
-
-if TYPE_CHECKING:
-    from rlhub.rollout.log import RunLog
+from rlhub.verify.rescore import RescoreReport
 
 
 def result_info(result: Result) -> ResultInfo:
@@ -52,7 +51,7 @@ def result_info(result: Result) -> ResultInfo:
 
 
 def submit(db: Database, store: BlobStore, config: HubConfig, principal: Principal, upload: ResultUpload) -> ResultInfo:
-    from rlhub.rollout.log import read_log
+    from rlhub.rollout.log import read_header
 
     if principal.scope.value != "publish":
         raise HubError(ErrorCode.forbidden, "pushing results needs a publish token, not a read-only one")
@@ -62,11 +61,12 @@ def submit(db: Database, store: BlobStore, config: HubConfig, principal: Princip
     with tempfile.TemporaryDirectory(prefix="rlhub-log-") as tmp:
         path = Path(tmp) / "run.jsonl"
         path.write_bytes(data if data.endswith(b"\n") else data + b"\n")
+        header = read_header(path)  # the records are read once, by the re-score in the sandbox
+        if header is None:
+            raise HubError(ErrorCode.invalid, "not a valid rollout log: its first line is no rlhub log header")
         try:
-            log = read_log(path)
-            header = log.header
             env = EnvId.parse(header.env)
-        except (LogError, InvalidId) as exc:
+        except InvalidId as exc:
             raise HubError(ErrorCode.invalid, f"not a valid rollout log: {exc}") from None
         if env.version is None:
             raise HubError(ErrorCode.unknown_version, f"the log names {header.env} without a version")
@@ -89,20 +89,21 @@ def submit(db: Database, store: BlobStore, config: HubConfig, principal: Princip
                 package, wheel.filename, config, "rescore", str(path), config.rescore_timeout_s, extra=(Path(tmp),)
             )
         except NoSandbox as exc:
-            return _store_unverified(db, project_id, version_id, principal, upload, log, data, f"not verified: {exc}")
+            return _store_unverified(db, project_id, version_id, principal, upload, path, data, f"not verified: {exc}")
     if outcome.answer is None:
         raise HubError(ErrorCode.invalid, f"the hub could not re-score this log: {outcome.log}")
-    if not outcome.answer["ok"]:
-        raise HubError(ErrorCode.tampered, f"rejected: {outcome.answer['reason']}")
+    report = RescoreReport.model_validate(outcome.answer)
+    if not report.ok:
+        raise HubError(ErrorCode.tampered, f"rejected: {report.reason}")
     with db.write() as session:
         result = Result(
             project_id=project_id,
             version_id=version_id,
             submitter_id=principal.user_id,
-            model=(upload.model or outcome.answer["model"])[:200],
-            score=float(outcome.answer["mean"]),
-            stderr=float(outcome.answer["stderr"]),
-            n=int(outcome.answer["n"]),
+            model=(upload.model or header.model)[:200],
+            score=report.metrics.mean,
+            stderr=report.metrics.stderr,
+            n=report.metrics.count,
             log_sha256=hashlib.sha256(data).hexdigest(),
         )
         session.add(result)
@@ -116,13 +117,18 @@ def _store_unverified(
     version_id: int,
     principal: Principal,
     upload: ResultUpload,
-    log: RunLog,
+    path: Path,
     data: bytes,
     note: str,
 ) -> ResultInfo:
     """Keep a result the hub could not re-score, with the mean its own records claim."""
     from rlhub.core.metrics import compute_metrics
+    from rlhub.rollout.log import read_log
 
+    try:
+        log = read_log(path)
+    except LogError as exc:
+        raise HubError(ErrorCode.invalid, f"not a valid rollout log: {exc}") from None
     if not log.rollouts:
         raise HubError(ErrorCode.invalid, "the log has no rollouts")
     claimed = compute_metrics(log.rollouts)
