@@ -41,6 +41,16 @@ def test_a_valid_wheel_gives_its_metadata() -> None:
     assert inspect(filename, data, LIMITS).version == "1.2.0"
 
 
+def test_entry_points_are_read_by_importlib_metadata_and_a_broken_file_is_refused() -> None:
+    points = b"[console_scripts]\nx = y:z\n\n[rlhub.environments]\nacme-demo = acme_demo.env\nAcme-Two=acme_demo.two\n"
+    entry = "acme_demo-0.1.0.dist-info/entry_points.txt"
+    filename, data = make_wheel("acme", "demo", extra={entry: points})
+    assert inspect(filename, data, LIMITS).entry_points == {"acme-demo": "acme_demo.env", "Acme-Two": "acme_demo.two"}
+    filename, data = make_wheel("acme", "demo", extra={entry: b"[rlhub.environments]\nno equals sign\n"})
+    with pytest.raises(UnsafeArchive, match=r"entry_points\.txt is not valid"):
+        inspect(filename, data, LIMITS)
+
+
 @pytest.mark.parametrize("name", ["../evil.py", "/etc/passwd", "a/../../b", "C:/x", "a\\b"])
 def test_zip_traversal_and_absolute_paths(name: str) -> None:
     with pytest.raises(UnsafeArchive):
