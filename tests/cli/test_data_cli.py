@@ -40,15 +40,21 @@ def test_new_from_data_makes_a_package_that_passes_check(tmp_path: Path) -> None
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 
-def test_new_from_data_with_a_judge_verifier_generates_importable_code(tmp_path: Path) -> None:
+def test_new_from_data_with_a_judge_verifier_fails_check_loudly_without_a_judge_server(tmp_path: Path) -> None:
     data = _write_data(tmp_path / "offices.jsonl")
     target = tmp_path / "judged"
     result = runner.invoke(
         app, ["new", "acme/judged", "--from-data", str(data), "--dir", str(target), "--verifier", "judge"]
     )
     assert result.exit_code == 0, result.output
-    check = runner.invoke(app, ["check", str(target), "-n", "5"])
-    assert check.exit_code == 0, check.output  # exact matches never reach the judge; wrong answers score 0
+    # The generated code imports and its gold answers pass (exact matches never reach the judge), but with
+    # no judge server the wrong answers get no verdict: a check that passed here would vouch for nothing.
+    check = runner.invoke(
+        app, ["check", str(target), "-n", "5"], env={"RLHUB_JUDGE_BASE_URL": "http://127.0.0.1:9/v1", "COLUMNS": "200"}
+    )
+    assert check.exit_code == 1, check.output
+    assert "reference answers score the maximum" in check.output
+    assert "no wrong answer could be scored: judge model" in check.output
 
 
 def test_new_from_data_errors(tmp_path: Path) -> None:
