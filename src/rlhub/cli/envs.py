@@ -74,7 +74,7 @@ def check(
                 continue
             mark = "[green]✔[/]" if result.ok else "[red]✘[/]"
             detail = f" [dim]({result.detail})[/]" if result.detail else ""
-            console.print(f"  {mark} {result.name}{detail}", highlight=False)
+            console.print(f"  {mark} {result.name}{detail}", highlight=False, soft_wrap=True)
         _print_exploits([r for r in report.results if r.is_exploit])
         failed += not report.ok
     if failed:
@@ -100,7 +100,8 @@ def _build_runtime(env: object) -> str:
 
 
 def _print_exploits(results: list[CheckResult]) -> None:
-    """One line per exploit: its best score against the wrong-answer ceiling, or why it did not apply."""
+    """One line per exploit: its best score against the wrong-answer ceiling, or why it did not apply.
+    Result lines are never wrapped, so each stays one greppable line in a terminal, a pipe or a log."""
     from rlhub.core.check import EXPLOIT_PREFIX
     from rlhub.core.exploits import TASKS
 
@@ -111,11 +112,11 @@ def _print_exploits(results: list[CheckResult]) -> None:
     for result in results:
         name = result.name.removeprefix(EXPLOIT_PREFIX).ljust(width)
         if result.score is None and result.ok:
-            console.print(f"  [dim]· {name}  {result.detail}[/]", highlight=False)
+            console.print(f"  [dim]· {name}  {result.detail}[/]", highlight=False, soft_wrap=True)
             continue
         mark = "[green]✔[/]" if result.ok else "[red]✘[/]"
         figures = f"{result.score:.2f} ≤ {result.ceiling:.2f}" if result.ok else result.detail
-        console.print(f"  {mark} {name}  {figures}", highlight=False)
+        console.print(f"  {mark} {name}  {figures}", highlight=False, soft_wrap=True)
 
 
 def list_envs() -> None:
