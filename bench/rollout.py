@@ -148,9 +148,9 @@ async def _peer(env: Any, n: int, c: int, budget: float, url: str, aiohttp: bool
 
 
 async def _rlhub(env: Any, n: int, c: int, budget: float, url: str) -> dict[str, Any]:
-    from rlhub.rollout import OpenAIClient, RunConfig, read_log, run
+    from rlhub.rollout import OpenAIClient, RolloutConfig, read_log, run
 
-    config = RunConfig(n=n, r=1, concurrency=c, split="train", progress=False)
+    config = RolloutConfig(n=n, r=1, concurrency=c, split="train", progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run.jsonl"
         async with OpenAIClient("stub", url, max_connections=c) as client:

@@ -12,7 +12,7 @@ import pytest
 
 import rlhub
 from rlhub.core.registry import env_class
-from rlhub.rollout import MockClient, OpenAIClient, RunConfig, run
+from rlhub.rollout import MockClient, OpenAIClient, RolloutConfig, run
 from rlhub.rollout.stub_server import serve_stub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +38,7 @@ def test_checks_and_runs_with_mock_and_http_models(package: Path, tmp_path: Path
     env = env_class(_env_id(package))()
     report = rlhub.check_env(env, n=8, target=str(package))
     assert report.ok, report.failures()
-    config = RunConfig(n=4, score_workers=1, progress=False, timeout_s=120)
+    config = RolloutConfig(n=4, score_workers=1, progress=False, timeout_s=120)
 
     async def evaluate() -> tuple[float, int]:
         mock = await run(env, MockClient(env, env.tasks(4, "test"), accuracy=1.0), config, tmp_path / "mock.jsonl")

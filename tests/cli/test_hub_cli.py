@@ -87,7 +87,7 @@ def test_author_and_user_session(
 def test_push_results_lands_on_the_leaderboard(live: LiveHub, tmp_path: Path, rlhub: Run) -> None:
     from rlhub.core.registry import load
     from rlhub.rollout.mock import MockClient
-    from rlhub.rollout.runner import RunConfig, run, run_sync
+    from rlhub.rollout.runner import RolloutConfig, run, run_sync
 
     token = live.user("evalco")
     wheel = write_wheel(tmp_path / "dist", "evalco", "echo", "0.1.0", ("rlhub>=0.1",))
@@ -96,7 +96,7 @@ def test_push_results_lands_on_the_leaderboard(live: LiveHub, tmp_path: Path, rl
     module.write_text(ENV_SOURCE.format(owner="evalco", name="echo", version="0.1.0", mark="hub"))
     env = load(str(module))
     log = tmp_path / "run.jsonl"
-    config = RunConfig(n=6, score_workers=1, progress=False)
+    config = RolloutConfig(n=6, score_workers=1, progress=False)
     run_sync(run(env, MockClient(env, env.tasks(6, "test"), accuracy=0.5), config, log))
 
     pushed = rlhub("push-results", str(log), "--model", "mock-half", "--hub", live.url, "--token", token)[0]

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from tests.rollout.envs import Add
 
-from rlhub.rollout import RunConfig, ScriptedClient, run
+from rlhub.rollout import RolloutConfig, ScriptedClient, run
 from rlhub.rollout.progress import RunProgress
 
 
@@ -16,6 +16,6 @@ async def test_bar_shows_done_rate_and_mean(tmp_path: Path, capsys: pytest.Captu
     env = Add()
     answers = {t.prompt[-1].content: str(t.answer) for t in env.tasks(4, "test")}
     client = ScriptedClient(lambda m: answers[m[-1].content])
-    await run(env, client, RunConfig(n=4, progress=True), tmp_path / "x.jsonl")
+    await run(env, client, RolloutConfig(n=4, progress=True), tmp_path / "x.jsonl")
     err = capsys.readouterr().err
     assert "4/4" in err and "mean 1.000" in err

@@ -15,7 +15,7 @@ import pytest
 from tests.rollout.envs import Add
 
 from rlhub.core.types import Rollout
-from rlhub.rollout import MockClient, RunConfig, read_log, rescore, run
+from rlhub.rollout import MockClient, RolloutConfig, read_log, rescore, run
 from rlhub.verify.rescore import REPORT_VERSION, RescoreReport, env_hash
 from rlhub.verify.rescore import rescore as apply_contract
 
@@ -24,7 +24,7 @@ from rlhub.verify.rescore import rescore as apply_contract
 async def log(tmp_path: Path) -> Path:
     env = Add()
     path = tmp_path / "run.jsonl"
-    config = RunConfig(n=6, r=2, progress=False, score_workers=1)
+    config = RolloutConfig(n=6, r=2, progress=False, score_workers=1)
     await run(env, MockClient(env, env.tasks(6, "test"), 0.5), config, path)
     return path
 

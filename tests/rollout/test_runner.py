@@ -10,15 +10,24 @@ from tests.rollout.envs import Add, Mul, SlowVerifier
 
 from rlhub.core.errors import LogError, ModelError, RetryableModelError, RlhubError
 from rlhub.core.types import SCHEMA_VERSION, Completion, Message, Sampling, ToolSpec
-from rlhub.rollout import MockClient, OpenAIClient, RunConfig, ScriptedClient, compute_metrics, read_log, rescore, run
+from rlhub.rollout import (
+    MockClient,
+    OpenAIClient,
+    RolloutConfig,
+    ScriptedClient,
+    compute_metrics,
+    read_log,
+    rescore,
+    run,
+)
 from rlhub.rollout.log import LogHeader, LogWriter
 from rlhub.rollout.runner import Collector, make_header
 from rlhub.rollout.stub_server import FAULTS, StubPolicy, serve_stub, solve
 
 
-def config(**overrides: object) -> RunConfig:
+def config(**overrides: object) -> RolloutConfig:
     base: dict[str, object] = {"n": 10, "r": 2, "concurrency": 4, "progress": False, "backoff_s": 0.001}
-    return RunConfig(**{**base, **overrides})  # type: ignore[arg-type]
+    return RolloutConfig(**{**base, **overrides})  # type: ignore[arg-type]
 
 
 async def test_run_writes_a_versioned_log(tmp_path: Path) -> None:

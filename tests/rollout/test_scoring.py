@@ -5,7 +5,7 @@ from tests.rollout.envs import Add
 
 from rlhub import Message, Rubric
 from rlhub.core.types import Rollout, Score, ScoreStatus
-from rlhub.rollout import RunConfig, ScriptedClient, run
+from rlhub.rollout import RolloutConfig, ScriptedClient, run
 from rlhub.rollout.scoring import ScorePool
 
 
@@ -41,7 +41,9 @@ async def test_a_dead_worker_is_replaced_and_its_rollouts_marked(tmp_path: Path)
     tasks = env.tasks(12, "test")
     crash = {tasks[5].prompt[-1].content}
     client = ScriptedClient(lambda m: "0" if m[-1].content in crash else "1", name="s")
-    log = await run(env, client, RunConfig(n=12, concurrency=1, score_workers=1, progress=False), tmp_path / "x.jsonl")
+    log = await run(
+        env, client, RolloutConfig(n=12, concurrency=1, score_workers=1, progress=False), tmp_path / "x.jsonl"
+    )
     statuses = {r.task.id: r.score.status for r in log.rollouts if r.score}
     assert statuses[tasks[5].id] == ScoreStatus.error and len(statuses) == 12
     assert sum(s == ScoreStatus.error for s in statuses.values()) == 1  # the others were scored by the new worker

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from rlhub.core.env import Environment
     from rlhub.core.model import ModelClient
     from rlhub.rollout.log import LogHeader, RunLog
-    from rlhub.rollout.runner import RunConfig
+    from rlhub.rollout.runner import RolloutConfig
 
 console = Console()
 
@@ -71,14 +71,14 @@ def eval_env(
 ) -> None:
     """Evaluate a model on an environment; prints metrics and the log path. Rerun to resume."""
     from rlhub.core.types import Sampling
-    from rlhub.rollout.runner import RunConfig
+    from rlhub.rollout.runner import RolloutConfig
 
     if split not in ("train", "test"):
         raise ConfigError(f"--split must be train or test, not {split!r}")
     env, source = _load_env(target, parse_config(config))
     sampling = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=sampling_seed)
     try:
-        run_config = RunConfig(
+        run_config = RolloutConfig(
             n=n,
             r=r,
             start=start,
@@ -153,7 +153,7 @@ def _execute(
     model: str,
     base_url: str | None,
     api_key: str | None,
-    config: RunConfig,
+    config: RolloutConfig,
     out: Path,
     mock_accuracy: float,
     request_timeout: float,

@@ -1,7 +1,7 @@
 """Rollouts: model clients (OpenAI-compatible HTTP, mock, scripted), the async runner, logs and metrics.
 
 env = rlhub.load("demo/add")
-config = RunConfig(n=100, r=4, concurrency=256)
+config = RolloutConfig(n=100, r=4, concurrency=256)
 async with OpenAIClient("qwen", "http://127.0.0.1:8000/v1", max_connections=256) as client:
     log = await run(env, client, config, "runs/add.jsonl")
 print(log.footer.metrics.mean)
@@ -12,7 +12,7 @@ from rlhub.rollout.client import OpenAIClient
 from rlhub.rollout.log import LogFooter, LogHeader, RunLog, read_log
 from rlhub.rollout.mock import MockClient, ScriptedClient
 from rlhub.rollout.rescore import rescore
-from rlhub.rollout.runner import RunConfig, run, run_sync
+from rlhub.rollout.runner import RolloutConfig, run, run_sync
 
 __all__ = [
     "LogFooter",
@@ -20,7 +20,7 @@ __all__ = [
     "Metrics",
     "MockClient",
     "OpenAIClient",
-    "RunConfig",
+    "RolloutConfig",
     "RunLog",
     "ScriptedClient",
     "compute_metrics",

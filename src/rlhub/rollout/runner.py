@@ -45,8 +45,9 @@ _RAMP_STEP = 512
 
 
 @dataclass(frozen=True)
-class RunConfig:
-    """How to run an evaluation. `r` is the number of samples (rollouts) per task."""
+class RolloutConfig:
+    """How the rollout engine runs a batch of tasks (an evaluation, or a training step's groups).
+    `r` is the number of samples (rollouts) per task."""
 
     n: int = 10
     r: int = 1
@@ -76,7 +77,7 @@ class RunConfig:
 class _Retrying:
     """Wraps a client for one episode: retries retryable failures, counts the extra attempts."""
 
-    def __init__(self, client: ModelClient, config: RunConfig):
+    def __init__(self, client: ModelClient, config: RolloutConfig):
         self.name = client.name
         self._client = client
         self._config = config
@@ -111,7 +112,7 @@ def _now() -> str:
 def make_header(
     env: Environment,
     client: ModelClient,
-    config: RunConfig,
+    config: RolloutConfig,
     *,
     env_source: str | None = None,
     base_url: str | None = None,
@@ -166,7 +167,7 @@ def _raise_fd_limit(wanted: int) -> None:
 async def run(
     env: Environment,
     client: ModelClient,
-    config: RunConfig,
+    config: RolloutConfig,
     out: str | Path,
     *,
     env_source: str | None = None,
@@ -220,7 +221,7 @@ class Collector:
     raises instead of entering the batch with reward 0.
     """
 
-    def __init__(self, env: Environment, client: ModelClient, config: RunConfig):
+    def __init__(self, env: Environment, client: ModelClient, config: RolloutConfig):
         self.env = env
         self.client = client
         self.config = config
@@ -256,7 +257,7 @@ class Collector:
 async def _generate(
     env: Environment,
     client: ModelClient,
-    config: RunConfig,
+    config: RolloutConfig,
     writer: LogWriter | None,
     previous: dict[tuple[str, int], Rollout],
     jobs: list[tuple[Task, int]],
@@ -367,4 +368,4 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return runner.run(coro)
 
 
-__all__ = ["Collector", "RunConfig", "make_header", "run", "run_sync"]
+__all__ = ["Collector", "RolloutConfig", "make_header", "run", "run_sync"]

@@ -22,7 +22,7 @@ from rlhub.core.metrics import Metrics as RunMetrics
 from rlhub.core.metrics import compute_metrics
 from rlhub.core.registry import load
 from rlhub.core.types import Sampling
-from rlhub.rollout.runner import RunConfig, run, run_sync
+from rlhub.rollout.runner import RolloutConfig, run, run_sync
 from rlhub.train.client import LocalModelClient
 from rlhub.train.config import TrainConfig, to_dict
 from rlhub.train.distributed.workers import Workers, join, start_diloco
@@ -155,7 +155,7 @@ def evaluate(
     replaced, since the same name may stand for other weights."""
     client = LocalModelClient(policy, name=name, max_tokens=config.env.max_tokens)
     sampling = Sampling(temperature=0.0, max_tokens=config.env.max_tokens)
-    settings = RunConfig(
+    settings = RolloutConfig(
         n=n, concurrency=n, split="test", seed=seed, sampling=sampling, ramp_pause_s=0.0, progress=False
     )
     source = str(Path(config.env.id).resolve()) if Path(config.env.id).exists() else None

@@ -124,7 +124,9 @@ class GRPOConfig:
 
 
 @dataclass
-class RunConfig:
+class JobConfig:
+    """The job around a training loop (`[run]`, `--run.*`): outputs, seed, checkpoints, resume, progress."""
+
     out: str = "runs/train"
     """Output directory: checkpoints, metrics.jsonl, curve.png, the final model."""
     seed: int = 0
@@ -150,7 +152,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
     grpo: GRPOConfig = field(default_factory=GRPOConfig)
-    run: RunConfig = field(default_factory=RunConfig)
+    run: JobConfig = field(default_factory=JobConfig)
     diloco: DilocoConfig = field(default_factory=DilocoConfig)
     """Used when launched by `torchrun` with several workers: SFT and GRPO then train as DiLoCo."""
 
@@ -254,9 +256,9 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
 __all__ = [
     "EnvConfig",
     "GRPOConfig",
+    "JobConfig",
     "ModelConfig",
     "OptimConfig",
-    "RunConfig",
     "SFTConfig",
     "TrainConfig",
     "field_docs",

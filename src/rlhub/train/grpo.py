@@ -34,7 +34,7 @@ import torch
 from rlhub.core.errors import ConfigError
 from rlhub.core.metrics import compute_metrics
 from rlhub.core.types import Rollout, Sampling
-from rlhub.rollout.runner import Collector, RunConfig
+from rlhub.rollout.runner import Collector, RolloutConfig
 from rlhub.train.client import LocalModelClient
 from rlhub.train.common import Metrics, Run, plot_curves, prepare, progress, read_metrics
 from rlhub.train.config import TrainConfig
@@ -63,11 +63,11 @@ class GRPOResult:
     seconds: float
 
 
-def groups(config: TrainConfig) -> RunConfig:
+def groups(config: TrainConfig) -> RolloutConfig:
     """The runner's settings for one batch: `grpo.group` samples of `grpo.prompts` train tasks, all in
     one generation, no timeout (a failed rollout stops training: see `Collector`)."""
     cfg = config.grpo
-    return RunConfig(
+    return RolloutConfig(
         n=cfg.prompts,
         r=cfg.group,
         concurrency=cfg.prompts * cfg.group,

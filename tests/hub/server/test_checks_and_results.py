@@ -20,7 +20,7 @@ from rlhub.hub.schema import CheckStatus, Leaderboard, ResultInfo
 from rlhub.hub.server.app import create_app
 from rlhub.hub.server.config import HubConfig
 from rlhub.hub.server.services.checks import CheckWorker
-from rlhub.rollout import MockClient, RunConfig, rescore, run_sync
+from rlhub.rollout import MockClient, RolloutConfig, rescore, run_sync
 from rlhub.rollout import run as run_eval
 
 
@@ -92,7 +92,8 @@ def make_log(tmp_path: Path, owner: str, name: str, n: int = 8) -> Path:
     env = load(str(module))
     tasks = env.tasks(n, "test")
     out = tmp_path / "run.jsonl"
-    run_sync(run_eval(env, MockClient(env, tasks, accuracy=0.5), RunConfig(n=n, score_workers=1, progress=False), out))
+    config = RolloutConfig(n=n, score_workers=1, progress=False)
+    run_sync(run_eval(env, MockClient(env, tasks, accuracy=0.5), config, out))
     return out
 
 

@@ -40,7 +40,7 @@ from torch.distributed import ReduceOp, TCPStore
 from rlhub.train.distributed import lm
 from rlhub.train.distributed.comm import CommMeter
 from rlhub.train.distributed.diloco import weights_digest
-from rlhub.train.distributed.run import RunConfig, lr_factor, make_workload, parse_args, validation_loss
+from rlhub.train.distributed.run import DistributedConfig, lr_factor, make_workload, parse_args, validation_loss
 
 MAX_RETRIES = 20
 """Failed synchronisations (a peer lost during the all-reduce) retried in a run before giving up loudly."""
@@ -61,7 +61,7 @@ class Progress:
 class ElasticDiLoCo:
     """One worker: a model trained by AdamW for H steps, then synchronised through a torchft Manager."""
 
-    def __init__(self, model: torch.nn.Module, config: RunConfig, per_worker: int, min_start: int):
+    def __init__(self, model: torch.nn.Module, config: DistributedConfig, per_worker: int, min_start: int):
         self.model, self.config, self.per_worker, self.min_start = model, config, per_worker, min_start
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.anchor = [p.detach().clone() for p in self.params]

@@ -35,7 +35,9 @@ from rlhub.train.distributed.timing import PhaseTimer
 
 
 @dataclass
-class RunConfig:
+class DistributedConfig:
+    """One DDP or DiLoCo run of the small LM workload: its flags are these fields and DiLoCo's."""
+
     mode: str = "diloco"
     """'ddp' (all-reduce gradients every step) or 'diloco'."""
     steps: int = 1500
@@ -72,7 +74,7 @@ class RunConfig:
     diloco: DilocoConfig = field(default_factory=DilocoConfig)
 
 
-def lr_factor(step: int, config: RunConfig) -> float:
+def lr_factor(step: int, config: DistributedConfig) -> float:
     """Linear warm-up, then constant or (with `decay`) cosine down to 10%."""
     if step < config.warmup:
         return (step + 1) / config.warmup
@@ -86,9 +88,9 @@ def _boolean(text: str) -> bool:
     return text.lower() in ("1", "true", "yes")
 
 
-def parse_args(argv: list[str] | None = None) -> RunConfig:
+def parse_args(argv: list[str] | None = None) -> DistributedConfig:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for cls, title in ((RunConfig, "run"), (DilocoConfig, "DiLoCo (with --mode diloco)")):
+    for cls, title in ((DistributedConfig, "run"), (DilocoConfig, "DiLoCo (with --mode diloco)")):
         group, docs, defaults = parser.add_argument_group(title), field_docs(cls), cls()
         for f in fields(cls):
             if f.name == "diloco":
@@ -106,8 +108,8 @@ def parse_args(argv: list[str] | None = None) -> RunConfig:
         if args[flag] not in (None, *allowed):
             parser.error(f"--{flag} must be one of {', '.join(allowed)}, not {args[flag]!r}")
     inner = {f.name: args.pop(f.name) for f in fields(DilocoConfig) if args.get(f.name) is not None}
-    args = {k: v for k, v in args.items() if v is not None and k in {f.name for f in fields(RunConfig)}}
-    return RunConfig(**args, diloco=DilocoConfig(**inner))
+    args = {k: v for k, v in args.items() if v is not None and k in {f.name for f in fields(DistributedConfig)}}
+    return DistributedConfig(**args, diloco=DilocoConfig(**inner))
 
 
 class Checkpoints:
@@ -143,7 +145,7 @@ class Checkpoints:
 
 
 @torch.no_grad()
-def validation_loss(model: torch.nn.Module, workload: lm.Workload, config: RunConfig) -> float:
+def validation_loss(model: torch.nn.Module, workload: lm.Workload, config: DistributedConfig) -> float:
     ids, labels = workload.batch(lm.validation_indices(config.val_size))
     model.eval()
     loss = float(lm.loss_of(model, ids, labels))
@@ -151,7 +153,7 @@ def validation_loss(model: torch.nn.Module, workload: lm.Workload, config: RunCo
     return loss
 
 
-def make_workload(config: RunConfig) -> lm.Workload:
+def make_workload(config: DistributedConfig) -> lm.Workload:
     if config.data == "text":
         return lm.Text(lm.stdlib_corpus(), config.context)
     return lm.Arithmetic(config.digits)
