@@ -96,6 +96,7 @@ def _pip_extra_index(python: Path, first: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("config", ["sqlite"], indirect=True)  # about pip, not the database: once is enough
 def test_fresh_venv_installs_the_hubs_versions_by_the_documented_command(
     live_hub: LiveHub, hostile: HostileIndex, tmp_path: Path
 ) -> None:
