@@ -86,9 +86,10 @@ def test_check_memory_is_bounded(hub: HubFixture) -> None:
     assert check["status"] == CheckStatus.error.value and "MemoryError" in check["report"], check["report"]
 
 
-def make_log(tmp_path: Path, owner: str, name: str, n: int = 8) -> Path:
+def make_log(tmp_path: Path, owner: str, name: str, n: int = 8, source: str | None = None) -> Path:
+    """A log of the environment whose module is `source` (the hub's default wheel's when None)."""
     module = tmp_path / f"{owner}_{name}_env.py"
-    module.write_text(ENV_SOURCE.format(owner=owner, name=name, version="0.1.0"))
+    module.write_text(source or ENV_SOURCE.format(owner=owner, name=name, version="0.1.0"))
     env = load(str(module))
     tasks = env.tasks(n, "test")
     out = tmp_path / "run.jsonl"
@@ -184,6 +185,17 @@ def test_the_hub_and_view_rescore_refuse_altered_tasks_and_other_hashes_with_one
         assert pushed.status_code == 422, pushed.text
         assert pushed.json()["error"] == {"code": "tampered", "message": f"rejected: {local.reason}"}
     assert rescore(log).ok
+
+
+def test_a_malformed_record_is_invalid_and_named(hub: HubFixture, tmp_path: Path) -> None:
+    """The hub reads only the header itself; the records are parsed in the sandbox, which names the bad line."""
+    token = hub.user("evalco")
+    hub.publish(token, "evalco", "adder")
+    lines = make_log(tmp_path, "evalco", "adder").read_text().splitlines()
+    log = "\n".join([lines[0], lines[1], "[1]", *lines[2:]]) + "\n"
+    pushed = hub.client.post("/api/v1/results", json={"log": log}, headers={"Authorization": f"Bearer {token}"})
+    assert pushed.status_code == 400, pushed.text
+    assert pushed.json()["error"]["code"] == "invalid" and "run.jsonl:3: not a valid rollout log line" in pushed.text
 
 
 def test_the_exploit_battery_runs_on_upload_and_the_version_page_shows_it(hub: HubFixture) -> None:

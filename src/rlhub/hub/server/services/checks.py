@@ -20,6 +20,7 @@ from rlhub.hub.schema import CheckStatus
 from rlhub.hub.server.config import HubConfig
 from rlhub.hub.server.db import Database
 from rlhub.hub.server.models import File, Version, utcnow
+from rlhub.hub.server.runner import CheckAnswer
 from rlhub.hub.server.services.untrusted import NoSandbox, no_sandbox_reason, run_untrusted
 from rlhub.hub.server.storage import BlobStore
 
@@ -62,21 +63,17 @@ def run_check(
     )
     if result.answer is None:
         return CheckStatus.error, [], f"the check could not run ({where}): {result.log}"
-    if result.answer.get("error"):
-        return CheckStatus.failed, [], f"{result.answer['error']} (ran {where})"
+    answer = CheckAnswer.model_validate(result.answer)
+    if answer.error:
+        return CheckStatus.failed, [], f"{answer.error} (ran {where})"
     results: list[dict[str, object]] = []
     lines = [f"ran {where}"]
-    for report in result.answer["reports"]:
-        for item in report["results"]:
-            results.append(
-                {
-                    **item,
-                    "name": f"{report['env']}: {item['name']}" if len(result.answer["reports"]) > 1 else item["name"],
-                }
-            )
+    for report in answer.reports:
+        for item in report.results:
+            name = f"{report.env}: {item.name}" if len(answer.reports) > 1 else item.name
+            results.append({**item.model_dump(mode="json"), "name": name})
             lines.append(
-                f"{'✔' if item['ok'] else '✘'} {report['env']}: {item['name']}"
-                + (f" — {item['detail']}" if item["detail"] else "")
+                f"{'✔' if item.ok else '✘'} {report.env}: {item.name}" + (f" — {item.detail}" if item.detail else "")
             )
     ok = bool(results) and all(bool(r["ok"]) for r in results)
     return (CheckStatus.passed if ok else CheckStatus.failed), results, "\n".join(lines)
