@@ -114,6 +114,10 @@ def test_eval_against_a_real_server_and_rescore(
     tampered.write_text(out_file.read_text().replace('"score":{"value":1.0', '"score":{"value":0.0', 1))
     code, out, _ = cli(capsys, "view", str(tampered), "--rescore")
     assert code == 1 and "1 differ" in out
+    rehashed = tmp_path / "rehashed.jsonl"  # the hub's rules: a log of other code is refused
+    rehashed.write_text(out_file.read_text().replace(f'"env_hash":"{log.header.env_hash}"', '"env_hash":"0"', 1))
+    code, out, _ = cli(capsys, "view", str(rehashed), "--rescore")
+    assert code == 1 and "0 differ" in out and "content hash 0;" in out
 
 
 def free_port() -> int:
