@@ -264,8 +264,9 @@ def _rescore(path: Path) -> None:
 
     report = rescore(path)
     for item in report.mismatches[:5]:
-        logged = item.logged.value if item.logged else None
-        console.print(f"  {item.task}#{item.sample}: logged {logged}, now {item.score.value}", highlight=False)
+        console.print(
+            f"  {item.task}#{item.sample}: logged {item.logged.value}, now {item.score.value}", highlight=False
+        )
     if report.ok:
         console.print(f"[green]re-scored {len(report.results)} rollouts: all match the log[/]")
         return

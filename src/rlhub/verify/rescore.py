@@ -44,13 +44,12 @@ class Rescored(Frozen):
 
     task: str
     sample: int
-    logged: Score | None
+    logged: Score
     score: Score
 
     @property
     def matches(self) -> bool:
-        logged = self.logged
-        return logged is not None and abs(logged.value - self.score.value) < 1e-9 and logged.status == self.score.status
+        return abs(self.logged.value - self.score.value) < 1e-9 and self.logged.status == self.score.status
 
 
 class RescoreReport(Frozen):
