@@ -33,7 +33,7 @@ lint: install
 	$(VENV)/bin/ruff check src tests bench environments scripts
 	$(VENV)/bin/ruff format --check src tests bench environments scripts
 	$(VENV)/bin/mypy
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: install system-deps
 	for b in bench/*.py; do case $$b in */_*) continue;; esac; echo "== $$b"; $(PY) $$b --quick || exit 1; done
