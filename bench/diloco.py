@@ -9,12 +9,13 @@ counted), the step at which DDP first reached DiLoCo's final loss, and projects 
 projecting: the same arms on emulated links shaped to those speeds.
 
 Workloads (`--data`, see `rlhub/train/distributed/lm.py`):
-- `text` (default): character-level language modelling on the Python standard library's source, a
-  2-layer, 64-wide GPT, AdamW at the learning rate where DDP did best (1e-2, cosine decay), 3,000 steps
-  (60 DiLoCo rounds). Seeds agree to within about 1.5%, so a 2% gap can be resolved.
-- `arithmetic`: answers of `a+b=c` lines, 3-layer, 96-wide GPT, lr 3e-3 constant, 1,500 steps. It
-  learns in jumps and one seed's loss moves by about 20%: the gap there is real, but a 2% target
-  cannot be resolved.
+- `text` (default): character-level language modelling on the Python standard library's source, the
+  trainers' tiny Llama-style model 2 layers deep and 64 wide, AdamW at the learning rate where DDP did
+  best (1e-2, cosine decay), 3,000 steps (60 DiLoCo rounds). Seeds agree to within about 1.5%, so a
+  2% gap can be resolved.
+- `arithmetic`: answers of `a+b=c` lines (the `rlhub/arithmetic` environment), 3-layer, 96-wide model,
+  lr 3e-3 constant, 1,500 steps. It learns in jumps and one seed's loss moves by about 20%: the gap
+  there is real, but a 2% target cannot be resolved.
 
     python bench/diloco.py                    # text, 3,000 steps x 3 seeds x 4 arms: about 16 minutes on 2 cores
     python bench/diloco.py --data arithmetic  # the jumpy workload

@@ -2,12 +2,15 @@
 and held-out evaluations.
 
 A checkpoint holds everything a run's future depends on — weights, optimizer and scheduler state,
-the step, and the sampling generator's state — so resuming continues bit for bit.
+the step, and the sampling generator's state — so resuming continues bit for bit. The same
+checkpoints, metrics writer and learning-rate schedule serve the distributed LM runner.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import random
 import sys
 import time
@@ -18,6 +21,7 @@ from typing import Any
 import torch
 
 from rlhub.core.env import Environment
+from rlhub.core.errors import ConfigError
 from rlhub.core.metrics import Metrics as RunMetrics
 from rlhub.core.metrics import compute_metrics
 from rlhub.core.registry import load
@@ -54,7 +58,7 @@ class Run:
         self.workers.after_optimizer_step()
 
     def checkpoint(self) -> None:
-        """Write `out/checkpoint.pt` atomically."""
+        """Save this worker's state for the current step (`Checkpoints`: visible once every worker has)."""
         state = {
             "step": self.step,
             "model": self.policy.model.state_dict(),
@@ -64,16 +68,17 @@ class Run:
             "torch_rng": torch.get_rng_state(),
             "workers": self.workers.state_dict(),
         }
-        tmp = self.out / "checkpoint.pt.tmp"
-        torch.save(state, tmp)
-        tmp.replace(self.out / "checkpoint.pt")
+        Checkpoints(Path(self.config.run.out), self.workers).save(self.step, state)
 
     def restore(self) -> bool:
-        """Load `out/checkpoint.pt` when present; True when it was."""
-        path = self.out / "checkpoint.pt"
-        if not path.exists():
+        """Load the last complete checkpoint when there is one; True when there was."""
+        checkpoints = Checkpoints(Path(self.config.run.out), self.workers)
+        step = checkpoints.latest_step()
+        if step is None:
             return False
-        state = torch.load(path, map_location=self.policy.device, weights_only=False)
+        state, own = checkpoints.load(step, self.policy.device)
+        if not own:
+            raise ConfigError(f"no checkpoint of rank {self.workers.rank} at step {step}: resume with the same workers")
         self.policy.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -132,19 +137,78 @@ def prepare(
     optimizer = torch.optim.AdamW(
         policy.model.parameters(), lr=lr or config.optim.lr, weight_decay=config.optim.weight_decay
     )
-    ramp = max(1, config.optim.warmup_steps if warmup is None else warmup)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / ramp))
+    scheduler = schedule(optimizer, config.optim.warmup_steps if warmup is None else warmup)
     generator = torch.Generator(device=policy.device).manual_seed(config.run.seed + workers.rank)
     out = workers.out_dir(Path(config.run.out))
     if out.exists() and not config.run.resume:
-        for stale in ("checkpoint.pt", "metrics.jsonl"):
-            (out / stale).unlink(missing_ok=True)
+        (out / "metrics.jsonl").unlink(missing_ok=True)
+        if workers.rank == 0:
+            Checkpoints(out, workers).clear()
+    workers.barrier()  # no worker saves before the stale checkpoints are gone
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(to_dict(config), indent=2))
     run = Run(config, env, policy, optimizer, scheduler, generator, out, Path(source), workers)
     if config.run.resume:
         run.restore()
     return run
+
+
+def lr_factor(step: int, warmup: int, steps: int = 0, decay: bool = False) -> float:
+    """The learning-rate multiplier at `step`: linear warm-up over `warmup` steps, then constant or
+    (with `decay`) cosine down to 10% at `steps`."""
+    if step < warmup:
+        return (step + 1) / warmup
+    if not decay:
+        return 1.0
+    progress = (step - warmup) / max(1, steps - warmup)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def schedule(
+    optimizer: torch.optim.Optimizer, warmup: int, steps: int = 0, decay: bool = False
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Every trainer's schedule (`lr_factor`), stepped once per optimizer step."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, warmup, steps, decay))
+
+
+class Checkpoints:
+    """One checkpoint scheme for every trainer: per-worker files for a step in `out/checkpoints/`,
+    made visible together by rank 0 writing `latest.json` once every worker has written its own (a
+    barrier). A resume therefore never mixes workers from different saves, even after a kill mid-save."""
+
+    def __init__(self, out: Path, workers: Workers):
+        self.root = out / "checkpoints"
+        self.workers = workers
+
+    def latest_step(self) -> int | None:
+        marker = self.root / "latest.json"
+        return json.loads(marker.read_text())["step"] if marker.exists() else None
+
+    def save(self, step: int, state: dict[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f"rank{self.workers.rank}-step{step}.pt"
+        torch.save(state, path.with_suffix(".tmp"))
+        os.replace(path.with_suffix(".tmp"), path)
+        self.workers.barrier()
+        if self.workers.rank == 0:
+            previous = self.latest_step()
+            (self.root / "latest.tmp").write_text(json.dumps({"step": step}))
+            os.replace(self.root / "latest.tmp", self.root / "latest.json")
+            if previous is not None and previous != step:
+                for old in self.root.glob(f"rank*-step{previous}.pt"):
+                    old.unlink(missing_ok=True)
+
+    def load(self, step: int, device: torch.device | str = "cpu") -> tuple[dict[str, Any], bool]:
+        """This worker's state at `step`, or rank 0's when this worker is new (second value False)."""
+        own = self.root / f"rank{self.workers.rank}-step{step}.pt"
+        path = own if own.exists() else self.root / f"rank0-step{step}.pt"
+        return torch.load(path, map_location=device, weights_only=False), own.exists()
+
+    def clear(self) -> None:
+        """Forget every checkpoint (a fresh run in an old directory)."""
+        (self.root / "latest.json").unlink(missing_ok=True)
+        for old in self.root.glob("rank*-step*.pt"):
+            old.unlink()
 
 
 def evaluate(
@@ -263,13 +327,16 @@ def progress(enabled: bool, total: int, description: str, every: float = 30.0) -
 
 
 __all__ = [
+    "Checkpoints",
     "Metrics",
     "PlainProgress",
     "Run",
     "evaluate",
+    "lr_factor",
     "plot_curves",
     "prepare",
     "progress",
     "read_metrics",
+    "schedule",
     "seed_everything",
 ]

@@ -126,6 +126,36 @@ def build_tokenizer(alphabet: str) -> PreTrainedTokenizerFast:
     return tokenizer
 
 
+def tiny_llama(
+    vocab_size: int,
+    hidden: int,
+    layers: int,
+    heads: int,
+    seed: int = 0,
+    pad_id: int | None = None,
+    eos_id: int | None = None,
+    positions: int = 512,
+) -> LlamaForCausalLM:
+    """The one tiny model: a freshly initialised Llama-style transformer (tied embeddings, RoPE), the
+    same for the trainers (with a chat tokenizer, `create_tiny_model`) and the distributed LM runner."""
+    _quiet()
+    config = LlamaConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        intermediate_size=4 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=heads,
+        max_position_embeddings=positions,
+        tie_word_embeddings=True,
+        pad_token_id=pad_id,
+        eos_token_id=eos_id,
+        bos_token_id=None,
+    )
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(config)
+
+
 def create_tiny_model(
     path: str | Path, env: Environment, hidden: int = 128, layers: int = 3, heads: int = 4, seed: int = 0
 ) -> Path:
@@ -133,21 +163,7 @@ def create_tiny_model(
     _quiet()
     path = Path(path)
     tokenizer = build_tokenizer(env_alphabet(env))
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden,
-        intermediate_size=4 * hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        num_key_value_heads=heads,
-        max_position_embeddings=512,
-        tie_word_embeddings=True,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=None,
-    )
-    torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)
+    model = tiny_llama(len(tokenizer), hidden, layers, heads, seed, tokenizer.pad_token_id, tokenizer.eos_token_id)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(path)
@@ -180,4 +196,5 @@ __all__ = [
     "load_policy",
     "parameter_count",
     "pick_device",
+    "tiny_llama",
 ]

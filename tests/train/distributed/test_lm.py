@@ -7,6 +7,7 @@ import math
 
 import torch
 
+from rlhub.core.registry import load
 from rlhub.train.distributed import lm
 
 
@@ -55,3 +56,11 @@ def test_an_untrained_model_starts_near_the_uniform_loss() -> None:
     with torch.no_grad():
         loss = float(lm.loss_of(model, *text.batch(lm.validation_indices(16))))
     assert abs(loss - math.log(128)) < 0.5
+
+
+def test_arithmetic_samples_are_the_environments_tasks() -> None:
+    workload = lm.Arithmetic(digits=2)
+    env = load("rlhub/arithmetic", digits=2, operators="+-", style="equation", instruction=False)
+    for index, (split, number) in {5: ("train", 5), 63: ("test", 0), 127: ("test", 1)}.items():
+        task = env.task(number, split)
+        assert workload.line(index) == f"{task.prompt[-1].content}{task.answer}\n"

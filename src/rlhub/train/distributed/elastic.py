@@ -37,10 +37,11 @@ from typing import Any
 import torch
 from torch.distributed import ReduceOp, TCPStore
 
+from rlhub.train.common import lr_factor
 from rlhub.train.distributed import lm
 from rlhub.train.distributed.comm import CommMeter
 from rlhub.train.distributed.diloco import weights_digest
-from rlhub.train.distributed.run import DistributedConfig, lr_factor, make_workload, parse_args, validation_loss
+from rlhub.train.distributed.run import DistributedConfig, make_workload, parse_args, validation_loss
 
 MAX_RETRIES = 20
 """Failed synchronisations (a peer lost during the all-reduce) retried in a run before giving up loudly."""
@@ -139,7 +140,7 @@ class ElasticDiLoCo:
         loss = torch.tensor(float("nan"))
         for k, start in enumerate(first):
             for group in self.inner.param_groups:
-                group["lr"] = config.lr * lr_factor(p.step + k, config)
+                group["lr"] = config.lr * lr_factor(p.step + k, config.warmup, config.steps, config.decay)
             ids, labels = workload.batch(lm.training_samples(start, self.per_worker))
             loss = lm.loss_of(self.model, ids, labels)
             loss.backward()

@@ -1,7 +1,9 @@
-"""The small language-modelling workloads used to test and benchmark distributed training, and a tiny GPT.
+"""The small language-modelling workloads used to test and benchmark distributed training, on the
+trainers' tiny Llama-style model (`rlhub.train.modeling.tiny_llama`).
 
-- `Arithmetic`: `a+b=c` and `a-b=c` lines with 1 to `digits`-digit operands, over a 15-symbol vocabulary,
-  loss on the answer only (the operands are random by design). It learns in sudden sub-skill jumps, so
+- `Arithmetic`: the `rlhub/arithmetic` environment's tasks in its compact `equation` style (`a+b=c` and
+  `a-b=c` lines with up to `digits`-digit operands) over a 15-symbol vocabulary, loss on the answer only
+  (the operands are random by design). It learns in sudden sub-skill jumps, so
   one run's final loss moves by about 20% with the initialisation seed: good for checking plumbing, too
   noisy to resolve a gap of a few percent.
 - `Text`: character-level language modelling on real text, by default the Python standard library's
@@ -9,7 +11,7 @@
   in the pre-training runs DiLoCo was made for, so seeds agree to within about 1.5%.
 
 Both map a sample index to a sample with a pure function, so every worker finds its shard with no
-coordination, and hold out one index in 64 for validation.
+coordination, and hold out one index in 64 for validation (for `Arithmetic`: the environment's test split).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from pathlib import Path
 from typing import Protocol
 
 import torch
+
+from rlhub.core.registry import load
+from rlhub.train.modeling import tiny_llama
 
 VOCAB = "0123456789+-=\n#"  # '#' pads
 PAD = VOCAB.index("#")
@@ -43,28 +48,25 @@ def encode(text: str) -> list[int]:
     return [VOCAB.index(c) for c in text]
 
 
-def line(index: int, digits: int) -> str:
-    """Sample `index` of the arithmetic stream."""
-    h = _hash(index)
-    width_a, width_b = 1 + h % digits, 1 + (h >> 4) % digits
-    a, b = (h >> 8) % 10**width_a, (h >> 48) % 10**width_b
-    return f"{a}-{b}={a - b}\n" if (h >> 100) % 2 else f"{a}+{b}={a + b}\n"
-
-
 class Arithmetic:
     vocab_size = len(VOCAB)
-    context = 32
 
     def __init__(self, digits: int = 3):
-        self.digits = digits
+        self.env = load("rlhub/arithmetic", digits=digits, operators="+-", style="equation", instruction=False)
+        self.context = 3 * digits + 5
+        """The longest line, `a+b=c` with c one digit longer than the operands, and the newline."""
+
+    def line(self, index: int) -> str:
+        """Sample `index`: a train task, or (held-out indices) test task `index // 64`."""
+        task = self.env.task(index // 64, "test") if index % 64 == 63 else self.env.task(index, "train")
+        return f"{task.prompt[-1].content}{task.answer}\n"
 
     def batch(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids and labels (-100 everywhere except the answer after '=')."""
-        width = 3 * self.digits + 5
-        ids = torch.full((len(indices), width), PAD, dtype=torch.long)
-        labels = torch.full((len(indices), width), -100, dtype=torch.long)
+        ids = torch.full((len(indices), self.context), PAD, dtype=torch.long)
+        labels = torch.full((len(indices), self.context), -100, dtype=torch.long)
         for row, index in enumerate(indices):
-            tokens = encode(line(index, self.digits))
+            tokens = encode(self.line(index))
             ids[row, : len(tokens)] = torch.tensor(tokens)
             start = tokens.index(EQUALS) + 1
             labels[row, start : len(tokens)] = torch.tensor(tokens[start:])
@@ -116,36 +118,13 @@ def validation_indices(n: int) -> list[int]:
     return [64 * i + 63 for i in range(n)]
 
 
-class TinyGPT(torch.nn.Module):
-    """A minimal pre-norm decoder (learned positions, fused attention): the cheapest honest
-    transformer for a 2-core CPU, so distributed runs measure communication, not framework overhead."""
-
-    def __init__(self, vocab_size: int, hidden: int, layers: int, heads: int, context: int = 32):
-        super().__init__()
-        self.embed = torch.nn.Embedding(vocab_size, hidden)
-        self.position = torch.nn.Parameter(torch.zeros(context, hidden))
-        layer = torch.nn.TransformerEncoderLayer(
-            hidden, heads, 4 * hidden, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
-        )
-        self.blocks = torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
-        self.norm = torch.nn.LayerNorm(hidden)
-        self.head = torch.nn.Linear(hidden, vocab_size)
-
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        length = ids.shape[1]
-        mask = torch.nn.Transformer.generate_square_subsequent_mask(length)
-        x = self.embed(ids) + self.position[:length]
-        return self.head(self.norm(self.blocks(x, mask=mask, is_causal=True)))
-
-
 def tiny_model(workload: Workload, hidden: int = 96, layers: int = 3, heads: int = 4, seed: int = 0) -> torch.nn.Module:
-    torch.manual_seed(seed)
-    return TinyGPT(workload.vocab_size, hidden, layers, heads, workload.context)
+    return tiny_llama(workload.vocab_size, hidden, layers, heads, seed, positions=workload.context)
 
 
 def loss_of(model: torch.nn.Module, ids: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Next-token cross-entropy on the labelled positions."""
-    logits = model(ids[:, :-1])
+    logits = model(ids[:, :-1]).logits
     return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1))
 
 
@@ -153,7 +132,6 @@ __all__ = [
     "Arithmetic",
     "Text",
     "Workload",
-    "line",
     "loss_of",
     "stdlib_corpus",
     "tiny_model",

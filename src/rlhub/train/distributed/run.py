@@ -17,21 +17,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, get_args
+from typing import get_args
 
 import torch
 import torch.distributed as dist
 
+from rlhub.train.common import Checkpoints, Metrics, schedule
 from rlhub.train.config import field_docs
 from rlhub.train.distributed import lm
 from rlhub.train.distributed.comm import CommMeter
 from rlhub.train.distributed.diloco import Compression, DiLoCo, DilocoConfig, weights_digest
 from rlhub.train.distributed.timing import PhaseTimer
+from rlhub.train.distributed.workers import Workers
 
 
 @dataclass
@@ -45,7 +46,7 @@ class DistributedConfig:
     batch: int = 64
     """Global batch: each of W workers takes batch / W samples per step."""
     lr: float = 3e-3
-    """Inner (AdamW) learning rate, after a linear warm-up of `warmup` steps."""
+    """Inner (AdamW) learning rate, after a linear warm-up of `warmup` steps (the trainers' schedule)."""
     warmup: int = 50
     """Linear learning-rate warm-up steps."""
     decay: bool = False
@@ -58,9 +59,9 @@ class DistributedConfig:
     context: int = 32
     """Characters per training window of the text workload."""
     hidden: int = 96
-    """Width of the tiny GPT."""
+    """Width of the tiny Llama-style model (the trainers' `tiny_llama`)."""
     layers: int = 3
-    """Transformer layers of the tiny GPT."""
+    """Transformer layers of the tiny model."""
     seed: int = 0
     """Model initialisation seed (the same on every worker)."""
     val_size: int = 512
@@ -72,16 +73,6 @@ class DistributedConfig:
     out: str = "runs/distributed"
     """Output directory: metrics, result and checkpoints (shared storage across machines)."""
     diloco: DilocoConfig = field(default_factory=DilocoConfig)
-
-
-def lr_factor(step: int, config: DistributedConfig) -> float:
-    """Linear warm-up, then constant or (with `decay`) cosine down to 10%."""
-    if step < config.warmup:
-        return (step + 1) / config.warmup
-    if not config.decay:
-        return 1.0
-    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 def _boolean(text: str) -> bool:
@@ -110,38 +101,6 @@ def parse_args(argv: list[str] | None = None) -> DistributedConfig:
     inner = {f.name: args.pop(f.name) for f in fields(DilocoConfig) if args.get(f.name) is not None}
     args = {k: v for k, v in args.items() if v is not None and k in {f.name for f in fields(DistributedConfig)}}
     return DistributedConfig(**args, diloco=DilocoConfig(**inner))
-
-
-class Checkpoints:
-    """Per-rank files for one step, made visible together by rank 0 writing `latest.json` after a barrier."""
-
-    def __init__(self, root: Path, rank: int):
-        self.root = root / "checkpoints"
-        self.rank = rank
-        self.root.mkdir(parents=True, exist_ok=True)
-
-    def latest_step(self) -> int | None:
-        marker = self.root / "latest.json"
-        return json.loads(marker.read_text())["step"] if marker.exists() else None
-
-    def save(self, step: int, state: dict[str, Any]) -> None:
-        path = self.root / f"rank{self.rank}-step{step}.pt"
-        torch.save(state, path.with_suffix(".tmp"))
-        os.replace(path.with_suffix(".tmp"), path)
-        dist.barrier()
-        if self.rank == 0:
-            previous = self.latest_step()
-            (self.root / "latest.tmp").write_text(json.dumps({"step": step}))
-            os.replace(self.root / "latest.tmp", self.root / "latest.json")
-            if previous is not None and previous != step:
-                for old in self.root.glob(f"rank*-step{previous}.pt"):
-                    old.unlink(missing_ok=True)
-
-    def load(self, step: int) -> tuple[dict[str, Any], bool]:
-        """This rank's state at `step`, or rank 0's when this rank is new (second value False)."""
-        own = self.root / f"rank{self.rank}-step{step}.pt"
-        path = own if own.exists() else self.root / f"rank0-step{step}.pt"
-        return torch.load(path, weights_only=False), own.exists()
 
 
 @torch.no_grad()
@@ -189,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"rank{rank}.pid").write_text(str(os.getpid()))
+    workers = Workers(rank, world)
     workload = make_workload(config)
     model = lm.tiny_model(workload, config.hidden, config.layers, seed=config.seed)
     meter = CommMeter()
@@ -196,8 +156,8 @@ def main(argv: list[str] | None = None) -> None:
     diloco = DiLoCo(model, config.diloco, meter) if config.mode == "diloco" else None
     trained = _counted_ddp(model, meter, timer) if config.mode == "ddp" else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
-    checkpoints = Checkpoints(out, rank)
+    scheduler = schedule(optimizer, config.warmup, config.steps, config.decay)
+    checkpoints = Checkpoints(out, workers)
     start = 0
     resumed = checkpoints.latest_step()
     if resumed is not None:
@@ -205,12 +165,12 @@ def main(argv: list[str] | None = None) -> None:
         model.load_state_dict(state["model"])
         if own:
             optimizer.load_state_dict(state["optimizer"])
-            schedule.load_state_dict(state["schedule"])
+            scheduler.load_state_dict(state["schedule"])
         if diloco is not None:
             diloco.load_state_dict(state["diloco"])
         meter.load(state["meter"])
         start = resumed
-    log = (out / "metrics.jsonl").open("a") if rank == 0 else None
+    metrics = Metrics(out / "metrics.jsonl", start) if rank == 0 else None
     per_worker = config.batch // world
     began = time.perf_counter()
     timer.started = began
@@ -224,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
         timer.split_backward(backward_began)
         with timer("optimizer"):
             optimizer.step()
-            schedule.step()
+            scheduler.step()
             optimizer.zero_grad(set_to_none=True)
         with timer("communication"):
             synced = diloco.after_inner_step() if diloco is not None else True
@@ -234,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             state = {
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
-                "schedule": schedule.state_dict(),
+                "schedule": scheduler.state_dict(),
                 "diloco": diloco.state_dict() if diloco is not None else None,
                 "meter": meter.as_dict(),
             }
@@ -245,9 +205,8 @@ def main(argv: list[str] | None = None) -> None:
             if synced:  # every rank validates, so no rank waits at the next collective for rank 0's
                 with timer("validation"):
                     record["val_loss"] = validation_loss(model, workload, config)
-            if log is not None:
-                log.write(json.dumps(record) + "\n")
-                log.flush()
+            if metrics is not None:
+                metrics.log(**record)
     if diloco is not None:
         with timer("communication"):
             diloco.finish()  # end on shared weights
