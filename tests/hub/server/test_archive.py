@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from tests.hub.server.wheels import make_sdist, make_wheel
 
+from rlhub.core.errors import InvalidId
 from rlhub.hub.server.archive import TooLarge, UnsafeArchive, inspect
 from rlhub.hub.server.config import Limits
 from rlhub.hub.server.names import normalize, skeleton, split_distribution
@@ -120,3 +121,8 @@ def test_names() -> None:
     assert skeleton("acme-invoice-math") == skeleton("acrne-lnvoice_rnath") == skeleton("acme-1nvoice-math")
     assert skeleton("acme-0ne") == skeleton("acme-one")
     assert skeleton("acme-invoice") != skeleton("acme-invoices")
+    for bad in ("-acme-x", "acme-x.", "acme x", "acme/x"):
+        with pytest.raises(InvalidId, match="not a valid distribution name"):
+            split_distribution(bad)
+    with pytest.raises(InvalidId, match="named owner-name"):
+        split_distribution("acme")

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidName, canonicalize_name
 
 from rlhub.core.errors import InvalidId
 from rlhub.core.ids import EnvId
 
 _SEPARATORS = re.compile(r"[-_.]+")
-_VALID_DIST = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _FOLDS = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"))
 
 
@@ -33,9 +32,10 @@ def skeleton(name: str) -> str:
 
 def split_distribution(name: str) -> EnvId:
     """`owner-name` (any PEP 503 spelling) -> EnvId(owner, name); raises InvalidId with the rule broken."""
-    if not _VALID_DIST.match(name):
-        raise InvalidId(f"{name!r} is not a valid distribution name (PEP 508)")
-    owner, dash, rest = normalize(name).partition("-")
+    try:
+        owner, dash, rest = canonicalize_name(name, validate=True).partition("-")
+    except InvalidName:
+        raise InvalidId(f"{name!r} is not a valid distribution name (PEP 508)") from None
     if not dash or not rest:
         raise InvalidId(f"{name!r}: a hub distribution is named owner-name, e.g. acme-invoice-math")
     return EnvId.parse(f"{owner}/{rest}")
