@@ -53,7 +53,9 @@ def run_check(
     with store.open(sha256) as blob:
         wheel = blob.read()
     try:
-        result = run_untrusted(wheel, filename, config, "check", str(config.check_tasks), config.check_timeout_s)
+        result = run_untrusted(
+            wheel, filename, config, "check", str(config.check_tasks), config.check_timeout_s, CheckAnswer
+        )
     except NoSandbox as exc:
         return CheckStatus.not_checked, [], f"not checked: {exc}"
     where = (
@@ -63,7 +65,7 @@ def run_check(
     )
     if result.answer is None:
         return CheckStatus.error, [], f"the check could not run ({where}): {result.log}"
-    answer = CheckAnswer.model_validate(result.answer)
+    answer = result.answer
     if answer.error:
         return CheckStatus.failed, [], f"{answer.error} (ran {where})"
     results: list[dict[str, object]] = []

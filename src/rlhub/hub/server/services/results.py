@@ -86,13 +86,20 @@ def submit(db: Database, store: BlobStore, config: HubConfig, principal: Princip
             package = blob.read()
         try:
             outcome = run_untrusted(
-                package, wheel.filename, config, "rescore", str(path), config.rescore_timeout_s, extra=(Path(tmp),)
+                package,
+                wheel.filename,
+                config,
+                "rescore",
+                str(path),
+                config.rescore_timeout_s,
+                RescoreReport,
+                extra=(Path(tmp),),
             )
         except NoSandbox as exc:
             return _store_unverified(db, project_id, version_id, principal, upload, path, data, f"not verified: {exc}")
     if outcome.answer is None:
         raise HubError(ErrorCode.invalid, f"the hub could not re-score this log: {outcome.log}")
-    report = RescoreReport.model_validate(outcome.answer)
+    report = outcome.answer
     if not report.ok:
         raise HubError(ErrorCode.tampered, f"rejected: {report.reason}")
     with db.write() as session:

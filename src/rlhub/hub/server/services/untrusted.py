@@ -8,14 +8,15 @@ subprocesses (`HubConfig.allow_unsandboxed`); the report then says the code ran 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from rlhub.hub.server.archive import extract
 from rlhub.hub.server.config import HubConfig
@@ -43,10 +44,13 @@ def no_sandbox_reason() -> str:
     return ""
 
 
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
 @dataclass(frozen=True)
-class RunResult:
-    answer: dict[str, Any] | None
-    """The runner's JSON answer, or None when it failed (see `log`)."""
+class RunResult(Generic[Answer]):
+    answer: Answer | None
+    """The runner's typed answer, or None when it failed or answered something else (see `log`)."""
     log: str
     sandboxed: bool
 
@@ -77,10 +81,11 @@ def run_untrusted(
     command: str,
     arg: str,
     timeout_s: float,
+    answer: type[Answer],
     extra: tuple[Path, ...] = (),
-) -> RunResult:
-    """Run the runner's `command` on the wheel; raises `NoSandbox` (before anything is unpacked or
-    started) when there is no sandbox and `config.allow_unsandboxed` is off."""
+) -> RunResult[Answer]:
+    """Run the runner's `command` on the wheel and read its last line as an `answer`; raises `NoSandbox`
+    (before anything is unpacked or started) when there is no sandbox and `config.allow_unsandboxed` is off."""
     with tempfile.TemporaryDirectory(prefix="rlhub-pkg-") as tmp:
         pkgdir = Path(tmp) / "pkg"
         pkgdir.mkdir()
@@ -106,10 +111,10 @@ def run_untrusted(
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
             return RunResult(None, f"exit status {done.returncode}\n{tail}", prefix is not None)
         try:
-            answer = json.loads(lines[-1])
-        except json.JSONDecodeError:
+            parsed = answer.model_validate_json(lines[-1])
+        except ValidationError:
             return RunResult(None, f"unreadable answer: {lines[-1][:200]}", prefix is not None)
-        return RunResult(answer, done.stderr[-4000:], prefix is not None)
+        return RunResult(parsed, done.stderr[-4000:], prefix is not None)
 
 
 __all__ = ["NoSandbox", "RunResult", "no_sandbox_reason", "run_untrusted"]
