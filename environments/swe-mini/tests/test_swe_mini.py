@@ -21,19 +21,15 @@ from rlhub_swe_mini.mutate import Mutation, MutationError, candidates
 from rlhub_swe_mini.sdists import SdistError, cache_dir, sdist_bytes, source_files
 
 import rlhub
+from rlhub.core.model import PolicyClient
 from rlhub.core.types import Message, ToolCall
 from rlhub.verify.workspace import run_tests
 
 
-class Scripted(rlhub.ModelClient):
-    """Plays fixed assistant messages, one per turn, then says it is done."""
-
-    def __init__(self, messages: list[Message]):
-        self.messages = list(messages)
-
-    async def complete(self, messages: Any, tools: Any = None, sampling: Any = None) -> list[rlhub.Completion]:
-        reply = self.messages.pop(0) if self.messages else Message.assistant("done")
-        return [rlhub.Completion(message=reply)]
+def scripted(messages: list[Message]) -> PolicyClient:
+    """A model that plays fixed assistant messages, one per turn, then says it is done."""
+    queue = list(messages)
+    return PolicyClient(lambda _: queue.pop(0) if queue else Message.assistant("done"))
 
 
 def call(name: str, **arguments: object) -> Message:
@@ -41,7 +37,7 @@ def call(name: str, **arguments: object) -> Message:
 
 
 def play(env: SweMini, task: rlhub.Task, messages: list[Message]) -> tuple[rlhub.Score, Any]:
-    episode = asyncio.run(env.rollout(task, Scripted(messages)))
+    episode = asyncio.run(env.rollout(task, scripted(messages)))
     return env.score(task, episode.messages, episode.info), episode
 
 
