@@ -9,6 +9,7 @@ __all__ = [
     "judge",
     "math",
     "numeric",
+    "rescore",
     "sandbox",
     "structured",
     "text",
