@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from typer.core import TyperCommand
 
 if TYPE_CHECKING:
@@ -29,22 +28,13 @@ def _overrides(*sections: str) -> type[TyperCommand]:
     its type, default and the field's docstring in the config dataclass."""
 
     class WithOverrides(TyperCommand):
-        def format_help(self, ctx: Any, formatter: Any) -> None:
-            import dataclasses
+        reads = sections
 
-            from rlhub.train.config import TrainConfig, field_docs
+        def format_help(self, ctx: Any, formatter: Any) -> None:
+            from rlhub.train.config import TrainConfig, help_table
 
             super().format_help(ctx, formatter)
-            table = Table("override", "type", "default", "meaning", title="config overrides (after CONFIG)")
-            defaults = TrainConfig()
-            for section in sections:
-                config = getattr(defaults, section)
-                docs = field_docs(type(config))
-                for f in dataclasses.fields(config):
-                    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-                    value = repr(getattr(config, f.name))
-                    table.add_row(f"--{section}.{f.name}", kind, value, docs.get(f.name, ""))
-            Console().print(table)
+            Console().print(help_table(TrainConfig(), "config overrides (after CONFIG)", sections))
 
     return WithOverrides
 

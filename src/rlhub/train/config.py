@@ -188,9 +188,21 @@ def load_config(path: str | Path | None = None, overrides: dict[str, str] | None
             raise ConfigError(f"[{section}] must be a table")
         for name, value in values.items():
             _set(target, section, name, value)
-    for dotted, text in (overrides or {}).items():
-        section, _, name = dotted.partition(".")
-        _set(_section(config, section), section, name, _parse(text))
+    return apply_overrides(config, overrides or {})
+
+
+def apply_overrides(config: Any, overrides: dict[str, str]) -> Any:
+    """Set fields of the dataclass `config` from string values: `section.field`, or a bare `field` of
+    the config itself or of exactly one of its sections (the distributed runner's `--inner-steps`)."""
+    for key, text in overrides.items():
+        section, _, name = key.rpartition(".")
+        if not section and name not in _scalars(config):
+            owners = [s for s in _sections(config) if name in _scalars(getattr(config, s))]
+            if len(owners) != 1:
+                raise ConfigError(f"unknown flag --{key}; known: {', '.join(flags(config, flat=True))}")
+            section = owners[0]
+        target = _section(config, section) if section else config
+        _set(target, section or "", name, _parse(text))
     return config
 
 
@@ -199,7 +211,7 @@ def parse_overrides(args: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     items = iter(args)
     for arg in items:
-        if not arg.startswith("--") or "." not in arg:
+        if not arg.startswith("--"):
             raise ConfigError(f"unexpected argument {arg!r}; overrides look like --section.field VALUE")
         key, eq, value = arg[2:].partition("=")
         if not eq:
@@ -210,23 +222,65 @@ def parse_overrides(args: list[str]) -> dict[str, str]:
     return out
 
 
+def flags(config: Any, sections: tuple[str, ...] | None = None, flat: bool = False) -> list[str]:
+    """Every flag a command reads, in field order: `--section.field` (or, `flat`, the bare
+    `--field-name` of the config's own fields and its sections'). Frozen by a test, shown by `--help`."""
+    return [row[0] for row in flag_rows(config, sections, flat)]
+
+
+def flag_rows(config: Any, sections: tuple[str, ...] | None = None, flat: bool = False) -> list[tuple[str, ...]]:
+    """(flag, type, default, meaning) for each field, the meaning being the field's docstring."""
+    rows: list[tuple[str, ...]] = []
+    owners = [("", config)] + [(s, getattr(config, s)) for s in sections or _sections(config)]
+    for section, target in owners:
+        docs = field_docs(type(target))
+        hints = typing.get_type_hints(type(target))
+        for name in _scalars(target):
+            flag = f"--{name.replace('_', '-')}" if flat else f"--{section}.{name}"
+            if section or flat:
+                kind = hints[name]
+                choices = typing.get_args(kind) if typing.get_origin(kind) is Literal else ()
+                shown = "|".join(choices) or getattr(kind, "__name__", None) or str(kind).replace("typing.", "")
+                rows.append((flag, shown, repr(getattr(target, name)), docs.get(name, "")))
+    return rows
+
+
+def help_table(config: Any, title: str, sections: tuple[str, ...] | None = None, flat: bool = False) -> Any:
+    """`flag_rows` as a rich table, for `--help`."""
+    from rich.table import Table
+
+    table = Table("flag", "type", "default", "meaning", title=title)
+    for row in flag_rows(config, sections, flat):
+        table.add_row(*row)
+    return table
+
+
 def to_dict(config: TrainConfig) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
-def _section(config: TrainConfig, section: str) -> Any:
-    names = [f.name for f in dataclasses.fields(config)]
+def _sections(config: Any) -> list[str]:
+    return [f.name for f in dataclasses.fields(config) if dataclasses.is_dataclass(getattr(config, f.name))]
+
+
+def _scalars(config: Any) -> list[str]:
+    return [f.name for f in dataclasses.fields(config) if not dataclasses.is_dataclass(getattr(config, f.name))]
+
+
+def _section(config: Any, section: str) -> Any:
+    names = _sections(config)
     if section not in names:
         raise ConfigError(f"unknown config section [{section}]; known: {', '.join(names)}")
     return getattr(config, section)
 
 
 def _set(target: Any, section: str, name: str, value: Any) -> None:
-    fields = {f.name: f for f in dataclasses.fields(target)}
+    fields = _scalars(target)
+    where = f"{section}.{name}" if section else name
     if name not in fields:
-        raise ConfigError(f"unknown config field {section}.{name}; known: {', '.join(fields)}")
+        raise ConfigError(f"unknown config field {where}; known: {', '.join(fields)}")
     hint = typing.get_type_hints(type(target))[name]
-    setattr(target, name, _coerce(value, hint, f"{section}.{name}"))
+    setattr(target, name, _coerce(value, hint, where))
 
 
 def _parse(text: str) -> Any:
@@ -261,7 +315,11 @@ __all__ = [
     "OptimConfig",
     "SFTConfig",
     "TrainConfig",
+    "apply_overrides",
     "field_docs",
+    "flag_rows",
+    "flags",
+    "help_table",
     "load_config",
     "parse_overrides",
     "to_dict",

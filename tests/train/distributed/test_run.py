@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rlhub.train.distributed.run import parse_args
+from rlhub.train.config import flag_rows
+from rlhub.train.distributed.run import DistributedConfig, main, parse_args
 
 
 def test_flags_fill_both_configs() -> None:
@@ -16,24 +17,31 @@ def test_flags_fill_both_configs() -> None:
 
 
 @pytest.mark.parametrize(
-    ("flag", "value", "allowed"),
+    ("flag", "value", "message"),
     [
-        ("data", "shakespeare", "arithmetic, text"),
-        ("mode", "fsdp", "ddp, diloco"),
-        ("compression", "int4", "none, fp16, int8"),
+        ("data", "shakespeare", "data must be one of arithmetic, text, not 'shakespeare'"),
+        ("mode", "fsdp", "mode must be one of ddp, diloco, not 'fsdp'"),
+        ("compression", "int4", "diloco.compression must be one of none, fp16, int8, not 'int4'"),
+        ("steps", "many", "steps must be int, not 'many'"),
+        ("inner-stepz", "3", "unknown flag --inner_stepz"),
     ],
 )
-def test_unknown_choices_are_refused_before_any_process_group(
-    flag: str, value: str, allowed: str, capsys: pytest.CaptureFixture[str]
+def test_bad_flags_are_refused_before_any_process_group(flag: str, value: str, message: str) -> None:
+    with pytest.raises(SystemExit, match=message):
+        main([f"--{flag}", value])
+
+
+def test_sections_can_be_named_too() -> None:
+    assert parse_args(["--diloco.inner_steps", "7"]).diloco.inner_steps == 7
+
+
+def test_help_explains_every_flag_with_its_default(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(SystemExit):
-        parse_args([f"--{flag}", value])
-    assert f"--{flag} must be one of {allowed}, not '{value}'" in capsys.readouterr().err
-
-
-def test_help_explains_every_flag_with_its_default(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        parse_args(["--help"])
-    text = " ".join(capsys.readouterr().out.split())
-    assert "--inner-steps INNER_STEPS H: inner optimizer steps between synchronisations. (default: 50)" in text
-    assert "--fragments FRAGMENTS Streaming:" in text and "--seed SEED Model initialisation seed" in text
+    monkeypatch.setenv("COLUMNS", "200")
+    main(["--help"])
+    text = capsys.readouterr().out
+    rows = flag_rows(DistributedConfig(), flat=True)
+    assert all(flag in text for flag, *_ in rows)
+    assert ("--inner-steps", "int", "50", "H: inner optimizer steps between synchronisations.") in rows
+    assert ("--mode", "ddp|diloco", "'diloco'", "'ddp' (all-reduce gradients every step) or 'diloco'.") in rows

@@ -15,22 +15,24 @@ optimizer, communication, checkpoints and validation; utilization = compute over
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
+import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import get_args
+from typing import Literal
 
 import torch
 import torch.distributed as dist
+from rich.console import Console
 
+from rlhub.core.errors import ConfigError
 from rlhub.train.common import Checkpoints, Metrics, schedule
-from rlhub.train.config import field_docs
+from rlhub.train.config import apply_overrides, help_table, parse_overrides
 from rlhub.train.distributed import lm
 from rlhub.train.distributed.comm import CommMeter
-from rlhub.train.distributed.diloco import Compression, DiLoCo, DilocoConfig, weights_digest
+from rlhub.train.distributed.diloco import DiLoCo, DilocoConfig, weights_digest
 from rlhub.train.distributed.timing import PhaseTimer
 from rlhub.train.distributed.workers import Workers
 
@@ -39,7 +41,7 @@ from rlhub.train.distributed.workers import Workers
 class DistributedConfig:
     """One DDP or DiLoCo run of the small LM workload: its flags are these fields and DiLoCo's."""
 
-    mode: str = "diloco"
+    mode: Literal["ddp", "diloco"] = "diloco"
     """'ddp' (all-reduce gradients every step) or 'diloco'."""
     steps: int = 1500
     """Optimizer steps per worker."""
@@ -51,7 +53,7 @@ class DistributedConfig:
     """Linear learning-rate warm-up steps."""
     decay: bool = False
     """Cosine-decay the inner learning rate to 10% over the run (after the warm-up)."""
-    data: str = "arithmetic"
+    data: Literal["arithmetic", "text"] = "arithmetic"
     """Workload (`lm.py`): 'arithmetic' (a+b=c lines, loss on the answer) or 'text' (character-level
     language modelling on the Python standard library's source)."""
     digits: int = 3
@@ -75,32 +77,10 @@ class DistributedConfig:
     diloco: DilocoConfig = field(default_factory=DilocoConfig)
 
 
-def _boolean(text: str) -> bool:
-    return text.lower() in ("1", "true", "yes")
-
-
-def parse_args(argv: list[str] | None = None) -> DistributedConfig:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for cls, title in ((DistributedConfig, "run"), (DilocoConfig, "DiLoCo (with --mode diloco)")):
-        group, docs, defaults = parser.add_argument_group(title), field_docs(cls), cls()
-        for f in fields(cls):
-            if f.name == "diloco":
-                continue
-            default = getattr(defaults, f.name)
-            kind = type(default)
-            help_text = f"{docs.get(f.name, '')} (default: {default})".strip().replace("%", "%%")
-            group.add_argument(f"--{f.name.replace('_', '-')}", type=_boolean if kind is bool else kind, help=help_text)
-    args = vars(parser.parse_args(argv))
-    for flag, allowed in {
-        "data": ("arithmetic", "text"),
-        "mode": ("ddp", "diloco"),
-        "compression": get_args(Compression),
-    }.items():
-        if args[flag] not in (None, *allowed):
-            parser.error(f"--{flag} must be one of {', '.join(allowed)}, not {args[flag]!r}")
-    inner = {f.name: args.pop(f.name) for f in fields(DilocoConfig) if args.get(f.name) is not None}
-    args = {k: v for k, v in args.items() if v is not None and k in {f.name for f in fields(DistributedConfig)}}
-    return DistributedConfig(**args, diloco=DilocoConfig(**inner))
+def parse_args(argv: list[str]) -> DistributedConfig:
+    """`--field VALUE` for this config's fields and DiLoCo's (`--inner-steps 50`, or `--diloco.inner_steps`),
+    parsed like `rlhub train`'s overrides: typed, and a typo or a wrong value names the flag."""
+    return apply_overrides(DistributedConfig(), parse_overrides(argv))
 
 
 @torch.no_grad()
@@ -141,7 +121,15 @@ def _counted_ddp(model: torch.nn.Module, meter: CommMeter, timer: PhaseTimer) ->
 
 
 def main(argv: list[str] | None = None) -> None:
-    config = parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if {"-h", "--help"} & set(argv):
+        Console().print(__doc__)
+        Console().print(help_table(DistributedConfig(), "flags (--name VALUE; booleans: true or false)", flat=True))
+        return
+    try:
+        config = parse_args(argv)
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
     torch.set_num_threads(1)
     dist.init_process_group("gloo")
     rank, world = dist.get_rank(), dist.get_world_size()
