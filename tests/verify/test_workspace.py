@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from rlhub.verify import workspace
 from rlhub.verify.runtime import Runtime
 from rlhub.verify.sandbox import Limits
 from rlhub.verify.workspace import Session, WorkspaceError, run_tests
@@ -101,3 +105,20 @@ def test_a_model_that_edits_the_hidden_tests_or_pytest_cannot_change_the_verdict
     with Session(CALC) as session:  # during the episode, the hidden tests are nowhere to be read
         found = session.bash("grep -rsl marker-5f1c0e /workspace /tmp /dev/shm /opt /root; echo done")
         assert found.stdout == "done\n"
+
+
+def _session_in_a_forked_child() -> str:
+    with Session(CALC) as session:
+        return session.bash("echo ok").stdout
+
+
+def test_a_forked_process_starts_its_own_sandbox_not_the_parents_spare() -> None:
+    """Scoring workers are forked: a spare sandbox started by the parent must not be handed to them."""
+    with Session(CALC):
+        pass  # leaves a spare being started for the next session
+    deadline = time.monotonic() + 60
+    while workspace._spares[(Runtime(), 64)].empty() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not workspace._spares[(Runtime(), 64)].empty(), "no spare sandbox was started"
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as child:
+        assert child.submit(_session_in_a_forked_child).result(timeout=120) == "ok\n"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import base64
 import json
+import os
 import posixpath
 import queue
 import secrets
@@ -263,6 +264,17 @@ def _b64(data: bytes) -> str:
 _spares: dict[tuple[Runtime, int], queue.SimpleQueue[SandboxPool]] = {}
 _refilling: dict[tuple[Runtime, int], threading.Lock] = {}
 _spares_lock = threading.Lock()
+
+
+def _forget_spares() -> None:
+    """In a forked child (scoring workers are forked): the parent's spares are not usable here."""
+    global _spares_lock
+    _spares.clear()
+    _refilling.clear()
+    _spares_lock = threading.Lock()  # another thread may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_forget_spares)
 
 
 def _take(runtime: Runtime, workspace_mb: int) -> SandboxPool:
