@@ -56,3 +56,9 @@ def test_in_a_rubric() -> None:
 
 def test_huge_response_is_bounded() -> None:
     assert text.token_f1("word " * 50_000 + "Paris", "Paris").value < 0.01
+
+
+def test_final_answer_takes_the_last_answer_line_outside_think() -> None:
+    assert text.final_answer("Answer: Ada\nchecked again.\nAnswer: Grace ") == "Grace"
+    assert text.final_answer("<think>Answer: Ada</think>It was Grace.") == "It was Grace."
+    assert text.final_answer("Answer: Grace <think>Answer: Ada, cut off") == "Grace"

@@ -32,6 +32,15 @@ def _answer(response: str) -> str:
     return strip_think(response[-MAX_RESPONSE_CHARS:]).strip()
 
 
+def final_answer(response: str) -> str:
+    """The text after the last 'Answer:', or the whole reply when there is none; reasoning in
+    `<think>`, closed or cut off, is never the answer (the convention of the multi-turn environments,
+    whose replies end with an `Answer:` line after tool use)."""
+    reply = re.sub(r"<think>.*?(?:</think>|$)", "", response, flags=re.DOTALL)
+    found = re.findall(r"answer\s*:\s*(.+)", reply, flags=re.IGNORECASE)
+    return found[-1].strip() if found else reply
+
+
 def normalize(text: str) -> str:
     """SQuAD-style: lower case, no punctuation, no articles, single spaces."""
     text = _ARTICLES_RE.sub(" ", text.lower().translate(_PUNCTUATION))
@@ -91,4 +100,4 @@ def token_f1(response: str, reference: object) -> Score:
     return Score(value=value, status=status, extracted=answer[:200])
 
 
-__all__ = ["choice", "exact", "f1", "normalize", "normalized", "regex", "token_f1"]
+__all__ = ["choice", "exact", "f1", "final_answer", "normalize", "normalized", "regex", "token_f1"]

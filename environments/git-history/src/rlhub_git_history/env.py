@@ -21,6 +21,7 @@ from typing import Any
 
 import rlhub
 from rlhub.verify import text
+from rlhub.verify.text import final_answer
 from rlhub_git_history.history import build_repository, make_history, touching
 
 READ_ONLY_TOOLS = ["git_log", "git_show", "git_status", "git_branch"]
@@ -35,14 +36,6 @@ QUESTIONS = {
     "added_subject": "What is the subject line (the first line of the message) of the commit that added `{path}`?",
     "touch_count": "How many commits changed `{path}`, counting the one that added it? Give a number.",
 }
-
-
-def final_answer(response: str) -> str:
-    """The text after the last 'Answer:', or the whole reply when there is none; reasoning in
-    `<think>`, closed or cut off, is never the answer."""
-    reply = re.sub(r"<think>.*?(?:</think>|$)", "", response, flags=re.DOTALL)
-    found = re.findall(r"answer\s*:\s*(.+)", reply, flags=re.IGNORECASE)
-    return found[-1].strip() if found else reply
 
 
 def answer(response: str, reference: str) -> rlhub.Score:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from typing import Any, Literal
 import rlhub
 from rlhub.core.env import Episode
 from rlhub.verify import text
+from rlhub.verify.text import final_answer
 from rlhub_web_browse.browser import Browser, ChromiumBrowser, TextBrowser
 from rlhub_web_browse.site import Entity, Site, site
 
@@ -49,14 +49,6 @@ SYSTEM_PROMPT = (
 
 _CHROMIUM: ContextVar[ChromiumBrowser] = ContextVar("web_browse_chromium")
 """The Chromium session of the episode running in this asyncio task (see `WebBrowse.rollout`)."""
-
-
-def final_answer(response: str) -> str:
-    """The text after the last 'Answer:', or the whole reply when there is none; reasoning in
-    `<think>`, closed or cut off, is never the answer."""
-    reply = re.sub(r"<think>.*?(?:</think>|$)", "", response, flags=re.DOTALL)
-    found = re.findall(r"answer\s*:\s*(.+)", reply, flags=re.IGNORECASE)
-    return found[-1].strip() if found else reply
 
 
 def answer(response: str, reference: str) -> rlhub.Score:
