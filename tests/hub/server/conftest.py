@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,28 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def uvicorn_thread(app: Any, **config: Any) -> Iterator[int]:
+    """Serve the ASGI `app` with uvicorn on a free loopback port in a thread; yields the port once it
+    accepts connections and stops the server on exit. `config`: more `uvicorn.Config` arguments."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @dataclass
 class LiveHub:
     url: str
@@ -126,22 +149,7 @@ class LiveHub:
 @pytest.fixture
 def live_hub(config: HubConfig) -> Iterator[LiveHub]:
     """A real uvicorn server on 127.0.0.1 in a thread, sharing the database with an in-process client."""
-    import uvicorn
-
     app = create_app(config)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with TestClient(app.app, base_url=url) as client:
-            yield LiveHub(url=url, hub=app.app.state.hub, fixture=HubFixture(client=client, hub=app.app.state.hub))
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with uvicorn_thread(app, lifespan="on") as port, TestClient(app.app, base_url=f"http://127.0.0.1:{port}") as client:
+        url = f"http://127.0.0.1:{port}"
+        yield LiveHub(url=url, hub=app.app.state.hub, fixture=HubFixture(client=client, hub=app.app.state.hub))

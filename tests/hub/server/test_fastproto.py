@@ -12,14 +12,13 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.hub.server.conftest import HubFixture, free_port
+from tests.hub.server.conftest import HubFixture, uvicorn_thread
 
 from rlhub.hub.schema import PEP691_JSON
 from rlhub.hub.server.app import create_app
@@ -31,7 +30,6 @@ from rlhub.hub.server.serving import PROTOCOL
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, list[int]]]:
     """(port, fast answers so far) of a uvicorn server with `rlhub serve`'s protocol and one published project."""
-    import uvicorn
 
     answered: list[int] = []
     write = FastSimpleProtocol._write
@@ -45,20 +43,9 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[in
     with TestClient(app.app) as client:
         fixture = HubFixture(client=client, hub=app.app.state.hub)
         assert fixture.publish(fixture.user("acme"), "acme", "demo").status_code == 200
-    port = free_port()
-    settings = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=PROTOCOL, proxy_headers=False)
-    server = uvicorn.Server(settings)  # proxy_headers off as in `rlhub serve`: the protocol sees the app itself
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    try:
+    # proxy_headers off as in `rlhub serve`: the protocol sees the app itself
+    with uvicorn_thread(app, http=PROTOCOL, proxy_headers=False) as port:
         yield port, answered
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def read_response(sock: socket.socket) -> tuple[bytes, dict[bytes, bytes], bytes]:

@@ -12,8 +12,6 @@ import logging
 import os
 import subprocess
 import sys
-import threading
-import time
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pypi_simple import ACCEPT_HTML_ONLY, ACCEPT_JSON_ONLY, PyPISimple
-from tests.hub.server.conftest import HubFixture, free_port
+from tests.hub.server.conftest import HubFixture, uvicorn_thread
 from tests.hub.server.wheels import make_sdist, make_wheel
 
 from rlhub.hub.schema import PEP691_HTML, PEP691_JSON
@@ -190,24 +188,10 @@ class CountedHub:
 
 @pytest.fixture
 def counted_hub(config: HubConfig) -> Iterator[CountedHub]:
-    import uvicorn
-
     app = create_app(config)
     counter = Counting(app)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(counter, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        with TestClient(app.app) as client:
-            yield CountedHub(f"http://127.0.0.1:{port}", HubFixture(client=client, hub=app.app.state.hub), counter)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with uvicorn_thread(counter, lifespan="on") as port, TestClient(app.app) as client:
+        yield CountedHub(f"http://127.0.0.1:{port}", HubFixture(client=client, hub=app.app.state.hub), counter)
 
 
 def _publish_pair(live: CountedHub) -> dict[str, bytes]:
