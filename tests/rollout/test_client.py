@@ -1,5 +1,7 @@
 import asyncio
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
@@ -13,6 +15,19 @@ MUL = ToolSpec(
     name="mul",
     parameters={"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}},
 )
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve the aiohttp `app` on a free loopback port; yields its OpenAI base URL (`.../v1`)."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        await runner.cleanup()
 
 
 def free_port() -> int:
@@ -68,20 +83,14 @@ async def test_client_errors_carry_the_server_message() -> None:
     app = web.Application()
     app.router.add_post("/v1/chat/completions", reject)
     app.router.add_get("/v1/models", locked)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with OpenAIClient("x", f"http://127.0.0.1:{port}/v1", api_key="sk-test") as client:
+    async with serving(app) as url:
+        async with OpenAIClient("x", url, api_key="sk-test") as client:
             with pytest.raises(ModelError, match="does not exist") as info:
                 await client.complete([Message.user("hi")])
             with pytest.raises(ModelError, match=r"refused the API key \(HTTP 401\): bad key"):
                 await client.ping()
         assert not isinstance(info.value, RetryableModelError)
         assert seen["auth"] == "Bearer sk-test"
-    finally:
-        await runner.cleanup()
 
 
 async def test_unreachable_server() -> None:
@@ -119,16 +128,9 @@ async def test_a_body_that_is_no_chat_completion_is_a_retryable_fault(body: byte
 
     app = web.Application()
     app.router.add_post("/v1/chat/completions", broken)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with OpenAIClient("x", f"http://127.0.0.1:{port}/v1") as client:
-            with pytest.raises(RetryableModelError, match="not a chat completion"):
-                await client.complete([Message.user("hi")])
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url, OpenAIClient("x", url) as client:
+        with pytest.raises(RetryableModelError, match="not a chat completion"):
+            await client.complete([Message.user("hi")])
 
 
 async def test_every_injected_fault_fails_its_request_and_only_valid_answers_pass() -> None:
@@ -162,12 +164,5 @@ async def test_ping_passes_a_server_that_answers_badly(fault: str) -> None:
 
     app = web.Application()
     app.router.add_get("/v1/models", models)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with OpenAIClient("x", f"http://127.0.0.1:{port}/v1") as client:
-            await asyncio.wait_for(client.ping(timeout_s=0.3), 3)
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url, OpenAIClient("x", url) as client:
+        await asyncio.wait_for(client.ping(timeout_s=0.3), 3)
